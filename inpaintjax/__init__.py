@@ -1,0 +1,1 @@
+"""inpaintjax: reconstructing missing or damaged pixels in small images, in JAX/Flax."""

@@ -1,0 +1,86 @@
+"""The fields every experiment config has, with their defaults.
+
+Config files in `configs/` start from `base_config()` and change what their
+experiment needs. Configs are locked by `main` (and by `load_config`), so a
+misspelt key, in a file or in a `--config.x.y=v` override, is an error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import ml_collections
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Defaults shared by every family; durations are in steps."""
+  c = ml_collections.ConfigDict()
+  c.task = 'regression'
+  c.seed = 0
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = 'cifar10'         # TFDS name, 'npz:PATH' or 'embedded'.
+  c.data.fallback = 'embedded'    # Used (loudly) when a TFDS dataset can't be had; '' = error.
+  c.data.train_split = 'train'    # TFDS split names.
+  c.data.eval_split = 'test'
+  c.data.eval_name = ''           # Another dataset to evaluate on (e.g. a second npz).
+  c.data.holdout = 0.0            # > 0: evaluate on the last fraction of the training data.
+  c.data.limit = 0                # Cap on training images (0 = all).
+  c.data.eval_limit = 1000        # Cap on evaluation images (0 = all).
+  c.data.image_size = 32          # Size of embedded crops.
+  c.data.channels = 3             # 1 or 3: data is converted to this; 0 keeps it as is.
+  c.data.embedded_size = 4096     # Number of embedded crops per split.
+  c.data.data_dir = ''            # TFDS data_dir ('' = TFDS default).
+
+  c.hole = 'center-8'             # center-M, box or strokes (data/masks.py).
+  c.hole_fill = -1.0              # In the model's pixel scale, or 'mean'.
+  c.mask_channel = False          # Give the model the mask as an extra input channel.
+  c.signed = True                 # Model sees pixels in [-1, 1] (else [0, 1]).
+
+  c.augment = ml_collections.ConfigDict(dict(flip=False, rotate_deg=0.0, zoom=0.0))
+  c.loss = ml_collections.ConfigDict(dict(hole_weight=1.0, known_weight=1.0))
+  c.optim = ml_collections.ConfigDict(dict(
+      name='adam', learning_rate=1e-3, b1=0.9, b2=0.999, weight_decay=0.0,
+      schedule='constant', warmup_steps=0, grad_clip=0.0))
+
+  c.batch_size = 64
+  c.eval_batch_size = 250
+  c.num_steps = 10_000
+  c.log_every = 50
+  c.eval_every = 1000
+  c.checkpoint_every = 500
+  c.keep_checkpoints = 3
+  c.eval_seed = 0                 # Seed of the evaluation holes (random kinds).
+  c.grid_images = 8               # Rows of the PNG grid written at each evaluation.
+
+  c.cpu_devices = 0               # Split a CPU host into N XLA devices (0 = JAX default).
+  c.distributed = False           # jax.distributed.initialize() (multi-host launchers).
+  c.prefetch = 2
+  return c
+
+
+def load_config(path: str) -> ml_collections.ConfigDict:
+  """Loads 'configs/x.py' or 'configs/x.py:variant' the way `--config` does, locked."""
+  path, _, arg = path.partition(':')
+  if not os.path.exists(path):
+    raise FileNotFoundError(f'Config file not found: {path}')
+  spec = importlib.util.spec_from_file_location('inpaintjax_config', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config(arg) if arg else module.get_config()
+  config.lock()
+  return config
+
+
+def config_name(path: str) -> str:
+  """'configs/unet.py:smoke' -> 'unet_smoke': the default run folder's name."""
+  path, _, arg = path.partition(':')
+  stem = os.path.splitext(os.path.basename(path))[0]
+  return f'{stem}_{arg}' if arg else stem
+
+
+def check_variant(arg, variants) -> None:
+  """A config argument must be one the file knows."""
+  if arg not in variants:
+    raise ValueError(f'Unknown config variant {arg!r}; known: {sorted(v for v in variants if v)}.')

@@ -1,0 +1,1 @@
+"""Data: sources -> masks/distortions/augmentation -> pipeline."""

@@ -1,0 +1,156 @@
+"""Hole generators and mask application, in pure jnp (jit-able).
+
+A mask is float32 `(N, H, W, 1)` with 1.0 where a pixel is missing (the hole)
+and 0.0 where it is known. Hole kinds are named by strings, as in PROTOCOL.md:
+
+  `center-M`  an M×M square centred in the image; when H-M is odd it sits one
+              pixel up and left: top = (H-M)//2, left = (W-M)//2.
+  `box`       a random axis-aligned rectangle, sides uniform in [H/4, H/2].
+  `strokes`   free-form brush strokes (random walks of thick lines) covering
+              10-40% of the image.
+
+Random holes are a pure function of the key, so the same seed gives the same
+holes for every method on every machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+HOLE_KINDS = ('center', 'box', 'strokes')
+
+
+@dataclasses.dataclass(frozen=True)
+class Hole:
+  """A parsed hole specification: a kind and, for `center`, its size."""
+  kind: str
+  size: int = 0
+
+  def __str__(self):
+    return f'center-{self.size}' if self.kind == 'center' else self.kind
+
+
+def parse_hole(spec: str | Hole) -> Hole:
+  """Parses 'center-8', 'box' or 'strokes' into a `Hole`; errors name the problem."""
+  if isinstance(spec, Hole):
+    return spec
+  kind, _, size = str(spec).partition('-')
+  if kind not in HOLE_KINDS:
+    raise ValueError(f'Unknown hole kind {spec!r}: expected one of center-M, box, strokes.')
+  if kind == 'center':
+    if not size.isdigit() or int(size) < 1:
+      raise ValueError(f'Hole {spec!r}: a centre hole needs a positive size, e.g. center-8.')
+    return Hole('center', int(size))
+  if size:
+    raise ValueError(f'Hole {spec!r}: only centre holes take a size.')
+  return Hole(kind)
+
+
+def center_box(height: int, width: int, size: int) -> tuple[int, int]:
+  """Top-left corner of the PROTOCOL centre hole (one up/left when odd)."""
+  if size >= min(height, width):
+    raise ValueError(f'A centre hole of {size} px covers the whole {height}×{width} image.')
+  return (height - size) // 2, (width - size) // 2
+
+
+def center_mask(height: int, width: int, size: int) -> jnp.ndarray:
+  """An `(H, W, 1)` mask with the PROTOCOL centre square set to 1."""
+  top, left = center_box(height, width, size)
+  rows = jnp.arange(height)[:, None]
+  cols = jnp.arange(width)[None, :]
+  inside = (rows >= top) & (rows < top + size) & (cols >= left) & (cols < left + size)
+  return inside.astype(jnp.float32)[..., None]
+
+
+def box_mask(key: jax.Array, height: int, width: int) -> jnp.ndarray:
+  """A random rectangle with sides uniform in [H/4, H/2] (resp. W), fully inside."""
+  k_h, k_w, k_top, k_left = jax.random.split(key, 4)
+  box_h = jax.random.randint(k_h, (), height // 4, height // 2 + 1)
+  box_w = jax.random.randint(k_w, (), width // 4, width // 2 + 1)
+  top = jax.random.randint(k_top, (), 0, height - box_h + 1)
+  left = jax.random.randint(k_left, (), 0, width - box_w + 1)
+  rows = jnp.arange(height)[:, None]
+  cols = jnp.arange(width)[None, :]
+  inside = (rows >= top) & (rows < top + box_h) & (cols >= left) & (cols < left + box_w)
+  return inside.astype(jnp.float32)[..., None]
+
+
+def strokes_mask(key: jax.Array, height: int, width: int) -> jnp.ndarray:
+  """Brush strokes: random walks of discs until a random 10-40% coverage is reached.
+
+  The walk paints one disc per step; a new stroke starts every `2*H` steps.
+  Painting stops as soon as the drawn target coverage is reached, so the final
+  coverage overshoots the target by at most one disc (the target is drawn from
+  [0.1, 0.36] to keep the result under 40%).
+  """
+  k_target, k_radius, k_walk = jax.random.split(key, 3)
+  target = jax.random.uniform(k_target, (), minval=0.10, maxval=0.36)
+  radius = jax.random.uniform(k_radius, (), minval=1.0, maxval=max(1.5, height / 16))
+  steps_per_stroke = 2 * height
+  n_steps = 8 * steps_per_stroke
+  rows = jnp.arange(height, dtype=jnp.float32)[:, None]
+  cols = jnp.arange(width, dtype=jnp.float32)[None, :]
+  dims = jnp.array([height - 1, width - 1], jnp.float32)
+
+  def paint(carry, inputs):
+    mask, pos, angle = carry
+    step, k = inputs
+    k_start, k_turn = jax.random.split(k)
+    new_stroke = step % steps_per_stroke == 0
+    pos = jnp.where(new_stroke, jax.random.uniform(k_start, (2,)) * dims, pos)
+    angle = angle + jax.random.normal(k_turn) * 0.4
+    pos = jnp.clip(pos + jnp.stack([jnp.sin(angle), jnp.cos(angle)]), 0.0, dims)
+    disc = (rows - pos[0]) ** 2 + (cols - pos[1]) ** 2 <= radius ** 2
+    keep_painting = jnp.mean(mask) < target
+    mask = jnp.where(keep_painting & disc, 1.0, mask)
+    return (mask, pos, angle), None
+
+  init = (jnp.zeros((height, width), jnp.float32), dims / 2, jnp.float32(0.0))
+  keys = jax.random.split(k_walk, n_steps)
+  (mask, _, _), _ = jax.lax.scan(paint, init, (jnp.arange(n_steps), keys))
+  return mask[..., None]
+
+
+def make_masks(hole: str | Hole, key: jax.Array, num: int, height: int,
+               width: int) -> jnp.ndarray:
+  """`num` masks `(N, H, W, 1)` of the given hole kind; one sub-key per mask."""
+  hole = parse_hole(hole)
+  if hole.kind == 'center':
+    return jnp.broadcast_to(center_mask(height, width, hole.size), (num, height, width, 1))
+  one = box_mask if hole.kind == 'box' else strokes_mask
+  return jax.vmap(lambda k: one(k, height, width))(jax.random.split(key, num))
+
+
+def apply_mask(images: jnp.ndarray, mask: jnp.ndarray, fill) -> jnp.ndarray:
+  """Replaces hole pixels by `fill` (a scalar or a per-channel vector)."""
+  fill = jnp.asarray(fill, images.dtype)
+  return images * (1.0 - mask) + fill * mask
+
+
+def fill_value(fill, channel_mean):
+  """The fill for a config's `hole_fill`: a number, or 'mean' for the dataset mean."""
+  if isinstance(fill, str):
+    if fill != 'mean':
+      raise ValueError(f"hole_fill must be a number or 'mean', got {fill!r}.")
+    return jnp.asarray(channel_mean, jnp.float32)
+  return float(fill)
+
+
+def validate_mask(mask, image_shape=None) -> None:
+  """Host-side check: rank 4, one channel, and every image has both known and hole pixels."""
+  mask = np.asarray(mask)
+  if mask.ndim != 4 or mask.shape[-1] != 1:
+    raise ValueError(f'A mask must be (N, H, W, 1), got shape {mask.shape}.')
+  if image_shape is not None and tuple(mask.shape[1:3]) != tuple(image_shape[1:3]):
+    raise ValueError(f'Mask size {mask.shape[1:3]} differs from the image size '
+                     f'{tuple(image_shape[1:3])}.')
+  holes = mask.reshape(mask.shape[0], -1).sum(axis=1)
+  if np.any(holes == 0):
+    raise ValueError(f'Mask of image {int(np.argmin(holes))} is empty: nothing to inpaint.')
+  if np.any(holes == mask[0].size):
+    raise ValueError(f'Mask of image {int(np.argmax(holes))} covers the whole image: '
+                     'there is no context to inpaint from.')

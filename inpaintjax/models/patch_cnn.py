@@ -1,0 +1,46 @@
+"""Patch regression CNN: predicts the m×m centre patch of a masked image.
+
+The source's model: conv 5×5 → 3×3 max-pool → activation → conv 3×3 → 3×3
+max-pool → activation → dense → dense → dense(m·m·C) → sigmoid. `extra_convs`
+adds 3×3 convolutions before each pool and `pool` sets the pooling window;
+with the defaults (0 and 3) the model is the source's.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from inpaintjax.models.layers import activation
+
+
+class PatchCNN(nn.Module):
+  """Masked image (N, H, W, C') → centre patch (N, m, m, C) in [0, 1]."""
+  patch_size: int
+  out_channels: int
+  channels: int = 64
+  dense_width: int = 1024
+  act: str = 'relu'
+  conv_dropout: float = 0.0
+  dense_dropout: float = 0.5
+  extra_convs: int = 0
+  pool: int = 3
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    act = activation(self.act)
+    for kernel, width in ((5, self.channels), (3, 2 * self.channels if self.extra_convs else
+                                               self.channels)):
+      x = nn.Conv(width, (kernel, kernel))(x)
+      for _ in range(self.extra_convs):
+        x = nn.Conv(width, (3, 3))(act(x))
+      if self.pool > 1:
+        x = nn.max_pool(x, (self.pool, self.pool), strides=(self.pool, self.pool))
+      x = act(x)
+      x = nn.Dropout(self.conv_dropout, deterministic=not train)(x)
+    x = x.reshape(x.shape[0], -1)
+    for _ in range(2):
+      x = act(nn.Dense(self.dense_width)(x))
+      x = nn.Dropout(self.dense_dropout, deterministic=not train)(x)
+    x = nn.Dense(self.patch_size * self.patch_size * self.out_channels)(x)
+    return nn.sigmoid(x).reshape(-1, self.patch_size, self.patch_size, self.out_channels)

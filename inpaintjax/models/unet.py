@@ -1,0 +1,57 @@
+"""U-Net inpainting autoencoder.
+
+Each level: two 3×3 convolutions + activation, dropout, then 2×2 max-pool; a
+bottleneck of two convolutions; on the way up a 2×2 stride-2 transposed
+convolution, concatenation with the level's skip, two convolutions. The source's
+model has `levels=2`; width doubles per level from `base_channels`.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from inpaintjax.models.layers import activation
+
+OUTPUT_ACTIVATIONS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid}
+
+
+class UNet(nn.Module):
+  """Masked image (N, H, W, C') → image (N, H, W, C); H, W divisible by 2**levels."""
+  out_channels: int
+  base_channels: int = 32
+  levels: int = 2
+  dropout: float = 0.1
+  act: str = 'relu'
+  output: str = 'tanh'
+  max_channels: int = 0  # Caps the width of deep levels (0 = no cap): most FLOPs for little gain.
+
+  def _width(self, level: int) -> int:
+    width = self.base_channels * 2 ** level
+    return min(width, self.max_channels) if self.max_channels else width
+
+  def _block(self, x, width, train):
+    act = activation(self.act)
+    for _ in range(2):
+      x = act(nn.Conv(width, (3, 3))(x))
+    return nn.Dropout(self.dropout, deterministic=not train)(x)
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    if self.output not in OUTPUT_ACTIVATIONS:
+      raise ValueError(f'Unknown U-Net output {self.output!r}; known: {list(OUTPUT_ACTIVATIONS)}.')
+    factor = 2 ** self.levels
+    if x.shape[1] % factor or x.shape[2] % factor:
+      raise ValueError(f'U-Net with {self.levels} levels needs H and W divisible by {factor}, '
+                       f'got {x.shape[1]}×{x.shape[2]}.')
+    skips = []
+    for level in range(self.levels):
+      x = self._block(x, self._width(level), train)
+      skips.append(x)
+      x = nn.max_pool(x, (2, 2), strides=(2, 2))
+    x = self._block(x, self._width(self.levels), train)
+    for level in reversed(range(self.levels)):
+      width = self._width(level)
+      x = nn.ConvTranspose(width, (2, 2), strides=(2, 2))(x)
+      x = self._block(jnp.concatenate([x, skips[level]], axis=-1), width, train)
+    return OUTPUT_ACTIVATIONS[self.output](nn.Conv(self.out_channels, (1, 1))(x))

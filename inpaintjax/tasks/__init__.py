@@ -1,0 +1,17 @@
+"""What is optimised, as pure functions: one module per family; `make` picks one by name."""
+
+from __future__ import annotations
+
+from inpaintjax.tasks import regression
+from inpaintjax.tasks.base import Task
+
+TASKS = {
+    'regression': regression.make_task,
+}
+
+
+def make(config) -> Task:
+  """The task named by `config.task`, built from the config."""
+  if config.task not in TASKS:
+    raise ValueError(f'Unknown task {config.task!r}; known: {sorted(TASKS)}.')
+  return TASKS[config.task](config)

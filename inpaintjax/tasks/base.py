@@ -1,0 +1,57 @@
+"""The task interface: what the one trainer and the one evaluator call, as pure functions.
+
+A task is built from a config and never touches files or flags:
+
+  init(rng, example_batch) -> state            any pytree with an integer `step`
+  train_step(state, batch, rng) -> (state, metrics)   scalar metrics, jitted by the trainer
+  eval_step(state, batch) -> metrics           per-example (N,) arrays; batch has a `mask`
+  inpaint(state, images, mask, rng) -> images  raw predictions in [0, 1], full size
+
+Batches are dicts of arrays: `image` uint8 NHWC, optional `label`, and for
+evaluation a float `mask` (N, H, W, 1), 1 = missing. A GAN keeps two optimizers
+in its state and runs its critic loop inside `train_step`; a classifier leaves
+`inpaint` as None; nothing in the trainer depends on which.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import optax
+
+from inpaintjax.data import masks
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+  """The four functions of a task, plus the hole it trains on (the evaluator's default)."""
+  init: Callable[..., Any]
+  train_step: Callable[..., Any]
+  eval_step: Callable[..., Any]
+  inpaint: Callable[..., Any] | None
+  hole: masks.Hole | None
+
+
+def make_optimizer(optim_cfg, num_steps: int) -> optax.GradientTransformation:
+  """Adam/AdamW/SGD/RMSProp with a constant or warmup-cosine schedule and optional clipping."""
+  lr = optim_cfg.learning_rate
+  if optim_cfg.schedule == 'cosine':
+    lr = optax.warmup_cosine_decay_schedule(0.0, lr, max(optim_cfg.warmup_steps, 1),
+                                            max(num_steps, optim_cfg.warmup_steps + 2),
+                                            end_value=lr * 0.01)
+  elif optim_cfg.schedule != 'constant':
+    raise ValueError(f"Unknown schedule {optim_cfg.schedule!r}; known: 'constant', 'cosine'.")
+  makers = {
+      'adam': lambda: optax.adam(lr, b1=optim_cfg.b1, b2=optim_cfg.b2),
+      'adamw': lambda: optax.adamw(lr, b1=optim_cfg.b1, b2=optim_cfg.b2,
+                                   weight_decay=optim_cfg.weight_decay),
+      'sgd': lambda: optax.sgd(lr, momentum=optim_cfg.b1 or None),
+      'rmsprop': lambda: optax.rmsprop(lr),
+  }
+  if optim_cfg.name not in makers:
+    raise ValueError(f'Unknown optimizer {optim_cfg.name!r}; known: {sorted(makers)}.')
+  tx = makers[optim_cfg.name]()
+  if optim_cfg.grad_clip:
+    tx = optax.chain(optax.clip_by_global_norm(optim_cfg.grad_clip), tx)
+  return tx

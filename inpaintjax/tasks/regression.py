@@ -1,0 +1,120 @@
+"""Reconstruction by regression: the patch CNN, the U-Net, and every model trained with MSE.
+
+The model sees the image with its hole filled (`config.hole_fill`, in the
+model's pixel scale) and, if `config.mask_channel`, the mask as one more input
+channel. It outputs either the whole image or a centre patch (a smaller
+output is a patch centred like a PROTOCOL hole, and is pasted back there).
+The loss is MSE weighted per pixel: `loss.hole_weight` inside the hole and
+`loss.known_weight` outside it (0 for a hole-only loss; larger than the hole
+weight for the context-encoder overlap trick).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax.training import train_state
+
+from inpaintjax import losses, models
+from inpaintjax.data import augment, masks
+from inpaintjax.tasks.base import Task, make_optimizer
+
+
+class RegressionState(train_state.TrainState):
+  """Flax TrainState plus the hole fill value (per channel, in the model's pixel scale)."""
+  fill: jnp.ndarray
+
+
+def to_model_scale(images_u8: jnp.ndarray, signed: bool) -> jnp.ndarray:
+  """uint8 → float in [0, 1], or [-1, 1] when `signed`."""
+  x = images_u8.astype(jnp.float32) / 255.0
+  return 2.0 * x - 1.0 if signed else x
+
+
+def from_model_scale(x: jnp.ndarray, signed: bool) -> jnp.ndarray:
+  """Model scale → [0, 1]."""
+  return (x + 1.0) / 2.0 if signed else x
+
+
+def centre_crop(x: jnp.ndarray, size: int) -> jnp.ndarray:
+  """The `size`×`size` patch where a PROTOCOL centre hole of that size sits."""
+  top, left = masks.center_box(x.shape[1], x.shape[2], size)
+  return x[:, top:top + size, left:left + size]
+
+
+def paste_centre(x: jnp.ndarray, patch: jnp.ndarray) -> jnp.ndarray:
+  """Pastes a square patch into `x` where a centre hole of its size sits."""
+  top, left = masks.center_box(x.shape[1], x.shape[2], patch.shape[1])
+  return jax.lax.dynamic_update_slice(x, patch.astype(x.dtype), (0, top, left, 0))
+
+
+def model_input(fill: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray,
+                mask_channel: bool) -> jnp.ndarray:
+  """The hole filled with `fill`, plus the mask as a channel when asked."""
+  filled = masks.apply_mask(x, mask, fill)
+  return jnp.concatenate([filled, mask], axis=-1) if mask_channel else filled
+
+
+def reconstruction_loss(out: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, hole_weight: float,
+                        known_weight: float, per_example: bool = False) -> jnp.ndarray:
+  """Weighted MSE of a full-image or centre-patch output against the truth `x`."""
+  weights = known_weight * (1.0 - mask) + hole_weight * mask
+  if out.shape[1:3] != x.shape[1:3]:
+    x, weights = centre_crop(x, out.shape[1]), centre_crop(weights, out.shape[1])
+  if per_example:
+    return losses.per_example_mse(out, x, weights)
+  return losses.weighted_mse(out, x, weights)
+
+
+def make_task(config) -> Task:
+  """The regression task for `config` (see configs/unet.py and configs/patch_cnn.py)."""
+  hole = masks.parse_hole(config.hole)
+  signed = config.signed
+  loss_cfg = config.loss
+
+  def forward(state, params, x, mask, train, rng=None):
+    inp = model_input(state.fill, x, mask, config.mask_channel)
+    rngs = {'dropout': rng} if train else {}
+    return state.apply_fn({'params': params}, inp, train=train, rngs=rngs)
+
+  def init(rng, batch):
+    x = to_model_scale(batch['image'], signed)
+    n, height, width, channels = x.shape
+    model = models.build(config.model, out_channels=channels,
+                         patch_size=hole.size if hole.kind == 'center' else 0)
+    fill = jnp.broadcast_to(masks.fill_value(config.hole_fill, jnp.mean(x, axis=(0, 1, 2))),
+                            (channels,))
+    mask = masks.make_masks(hole, rng, n, height, width)
+    params = model.init({'params': rng}, model_input(fill, x, mask, config.mask_channel))['params']
+    return RegressionState.create(apply_fn=model.apply, params=params,
+                                  tx=make_optimizer(config.optim, config.num_steps), fill=fill)
+
+  def train_step(state, batch, rng):
+    k_aug, k_mask, k_drop = jax.random.split(rng, 3)
+    x = to_model_scale(batch['image'], signed)
+    x = augment.augment(k_aug, x, **config.augment)
+    mask = masks.make_masks(hole, k_mask, *x.shape[:3])
+
+    def loss_fn(params):
+      out = forward(state, params, x, mask, True, k_drop)
+      return reconstruction_loss(out, x, mask, loss_cfg.hole_weight, loss_cfg.known_weight)
+
+    loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    return state.apply_gradients(grads=grads), {'loss': loss}
+
+  def eval_step(state, batch):
+    x = to_model_scale(batch['image'], signed)
+    out = forward(state, state.params, x, batch['mask'], False)
+    return {'loss': reconstruction_loss(out, x, batch['mask'], loss_cfg.hole_weight,
+                                        loss_cfg.known_weight, per_example=True)}
+
+  def inpaint(state, images, mask, rng):
+    del rng  # Deterministic model.
+    x = 2.0 * images - 1.0 if signed else images
+    out = forward(state, state.params, x, mask, False)
+    if out.shape[1:3] != x.shape[1:3]:
+      out = paste_centre(masks.apply_mask(x, mask, state.fill), out)
+    return from_model_scale(out, signed)
+
+  return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole)
+
