@@ -23,13 +23,8 @@ def measure(config_path: str, steps: int, overrides: list[str]) -> dict:
   from inpaintjax.data import pipeline  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   config = config_base.load_config(config_path)
-  for item in overrides:
-    key, _, value = item.partition('=')
-    node = config
-    *parents, leaf = key.split('.')
-    for p in parents:
-      node = node[p]
-    node[leaf] = type(node[leaf])(value)
+  config_base.apply_overrides(config, dict(item.partition('=')[::2] for item in overrides),
+                              from_strings=True)
   mesh = parallel.make_mesh()
   task = tasks.make(config)
   shape = (config.batch_size, config.data.image_size, config.data.image_size,

@@ -73,6 +73,33 @@ def load_config(path: str) -> ml_collections.ConfigDict:
   return config
 
 
+def _cast(text: str, like):
+  """Parses a command-line string as the type of the field it overrides."""
+  if isinstance(like, bool):
+    if text.lower() not in ('true', 'false', '1', '0'):
+      raise ValueError(f'Expected a boolean, got {text!r}.')
+    return text.lower() in ('true', '1')
+  return type(like)(text) if like is not None else text
+
+
+def apply_overrides(config, overrides: dict, from_strings: bool = False):
+  """Sets dotted keys ('optim.learning_rate') on a config; a misspelt key is an error.
+
+  With `from_strings`, values are command-line text converted to the field's type.
+  """
+  for key, value in overrides.items():
+    node = config
+    *parents, leaf = key.split('.')
+    for p in parents:
+      if p not in node:
+        raise KeyError(f'Override {key!r}: the config has no field {p!r}.')
+      node = node[p]
+    if leaf not in node:
+      raise KeyError(f'Override {key!r}: the config has no field {leaf!r}.')
+    setattr(node, leaf, _cast(value, node[leaf]) if from_strings else value)
+  return config
+
+
 def config_name(path: str) -> str:
   """'configs/unet.py:smoke' -> 'unet_smoke': the default run folder's name."""
   path, _, arg = path.partition(':')

@@ -178,7 +178,8 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
         f'{time.time() - start:.1f} s\n')
   print(markdown_table({method: means}))
   os.makedirs(out, exist_ok=True)
-  tag = f'{masks.parse_hole(hole)}_{os.path.basename(ds.name).replace(":", "_")}'
+  data_tag = os.path.basename(ds.name.removeprefix('npz:')).replace('.npz', '').replace(':', '_')
+  tag = f'{masks.parse_hole(hole)}_{data_tag}'
   with open(os.path.join(out, f'eval_{tag}.json'), 'w') as f:
     json.dump({'method': method, 'data': ds.name, 'hole': hole, 'seed': seed, **means}, f,
               indent=2)

@@ -36,9 +36,9 @@ def maybe_initialize_distributed(enabled: bool) -> None:
     jax.distributed.initialize()
 
 
-def make_mesh() -> Mesh:
-  """A 1-D mesh named `data` over all devices of all processes."""
-  return Mesh(jax.devices(), ('data',))
+def make_mesh(devices=None) -> Mesh:
+  """A 1-D mesh named `data` over `devices` (default: all devices of all processes)."""
+  return Mesh(jax.devices() if devices is None else devices, ('data',))
 
 
 def batch_sharding(mesh: Mesh) -> NamedSharding:

@@ -92,37 +92,39 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   progress = tqdm.tqdm(total=config.num_steps, initial=start_step, unit='step',
                        disable=jax.process_index() != 0, mininterval=2.0, dynamic_ncols=True)
   window_start = time.time()
-  for step in range(start_step, config.num_steps):
-    state, metrics = train_step(state, next(batches), jax.random.fold_in(train_key, step))
-    metrics = jax.device_get(metrics)
-    if not all(math.isfinite(float(v)) for v in metrics.values()):
-      ckpt.wait()
-      raise NonFiniteLossError(
-          f'Non-finite training metrics at step {step}: {metrics}. The last good checkpoint '
-          f'is step {last_saved} in {ckpt.directory}; lower the learning rate or add '
-          'optim.grad_clip and rerun with the same --workdir to resume from it.')
-    for k, v in metrics.items():
-      window.setdefault(k, []).append(float(v))
-    done = step + 1
-    progress.update(1)
-    if done % config.log_every == 0 or done == config.num_steps:
-      # Means over this logging window only; the window is reset after every write.
-      means = {f'train/{k}': float(np.mean(v)) for k, v in window.items()}
-      means['train/steps_per_sec'] = len(window['loss']) / (time.time() - window_start)
-      window, window_start = {}, time.time()
-      log.scalars(done, means)
-      progress.set_postfix(loss=f'{means["train/loss"]:.4g}')
-    if done % config.eval_every == 0 or done == config.num_steps:
-      eval_metrics = evaluate.evaluate_state(task, state, eval_ds, config, mesh,
-                                             grid_path=os.path.join(workdir, 'grids',
-                                                                    f'step_{done:07d}.png'))
-      log.scalars(done, {f'eval/{k}': v for k, v in eval_metrics.items()})
-    if done % config.checkpoint_every == 0 or done == config.num_steps:
-      ckpt.save(done, state)
-      last_saved = done
-  progress.close()
-  ckpt.close()
-  log.close()
+  try:
+    for step in range(start_step, config.num_steps):
+      state, metrics = train_step(state, next(batches), jax.random.fold_in(train_key, step))
+      metrics = jax.device_get(metrics)
+      if not all(math.isfinite(float(v)) for v in metrics.values()):
+        raise NonFiniteLossError(
+            f'Non-finite training metrics at step {step}: {metrics}. The last good checkpoint '
+            f'is step {last_saved} in {ckpt.directory}; lower the learning rate or add '
+            'optim.grad_clip and rerun with the same --workdir to resume from it.')
+      for k, v in metrics.items():
+        window.setdefault(k, []).append(float(v))
+      done = step + 1
+      progress.update(1)
+      if done % config.log_every == 0 or done == config.num_steps:
+        # Means over this logging window only; the window is reset after every write.
+        means = {f'train/{k}': float(np.mean(v)) for k, v in window.items()}
+        means['train/steps_per_sec'] = len(window['loss']) / (time.time() - window_start)
+        window, window_start = {}, time.time()
+        log.scalars(done, means)
+        progress.set_postfix(loss=f'{means["train/loss"]:.4g}')
+      if done % config.eval_every == 0 or done == config.num_steps:
+        eval_metrics = evaluate.evaluate_state(
+            task, state, eval_ds, config, mesh,
+            grid_path=os.path.join(workdir, 'grids', f'step_{done:07d}.png'))
+        log.scalars(done, {f'eval/{k}': v for k, v in eval_metrics.items()})
+      if done % config.checkpoint_every == 0 or done == config.num_steps:
+        ckpt.save(done, state)
+        last_saved = done
+  finally:
+    # Whatever stops the loop (end, NaN, Ctrl-C, a crash), saves already started reach disk.
+    progress.close()
+    ckpt.close()
+    log.close()
   return eval_metrics
 
 

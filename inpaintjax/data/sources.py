@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import logging
 import os
+import zipfile
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def load_npz(path: str) -> Dataset:
         raise ValueError(f'{path} has no `images` array (it has {f.files}).')
       images = f['images']
       labels = f['labels'].astype(np.int32) if 'labels' in f.files else None
-  except (OSError, EOFError, ValueError) as e:
+  except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
     if 'images' in str(e):
       raise
     raise ValueError(f'{path} is not a readable npz file: {e}') from e

@@ -2,8 +2,10 @@
 
 The source's model: conv 5×5 → 3×3 max-pool → activation → conv 3×3 → 3×3
 max-pool → activation → dense → dense → dense(m·m·C) → sigmoid. `extra_convs`
-adds 3×3 convolutions before each pool and `pool` sets the pooling window;
-with the defaults (0 and 3) the model is the source's.
+adds 3×3 convolutions before each pool (the second stage then doubles the
+width), `pool` sets the pooling window, and `context` keeps only the central
+context×context window of the input (a small hole's fill depends on nearby
+pixels; far ones cost FLOPs). With the defaults the model is the source's.
 """
 
 from __future__ import annotations
@@ -25,10 +27,16 @@ class PatchCNN(nn.Module):
   dense_dropout: float = 0.5
   extra_convs: int = 0
   pool: int = 3
+  context: int = 0
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     act = activation(self.act)
+    if self.context:
+      if self.context > min(x.shape[1:3]):
+        raise ValueError(f'context {self.context} is larger than the {x.shape[1]}×{x.shape[2]} input.')
+      top, left = (x.shape[1] - self.context) // 2, (x.shape[2] - self.context) // 2
+      x = x[:, top:top + self.context, left:left + self.context]
     for kernel, width in ((5, self.channels), (3, 2 * self.channels if self.extra_convs else
                                                self.channels)):
       x = nn.Conv(width, (kernel, kernel))(x)

@@ -1,0 +1,76 @@
+"""Patch regression CNN: predicts the m×m centre patch (m = 1..6) of a masked image.
+
+The input is the image in [0, 1] with the centre m×m patch filled with -1; the
+output is the patch through a sigmoid; MSE; Adam 1e-3; batch 64.
+
+Variants (`--config=configs/patch_cnn.py:VARIANT`):
+  faithful (default)  the source's model: conv 5×5 → pool 3 → conv 3×3 → pool 3 → 3 dense,
+                      64 channels, 1,024-wide dense layers, dense dropout 0.5, ReLU, m = 4.
+  strong              the variant that beats biharmonic on centre-4: the mask as an input
+                      channel, the central 16×16 context, two extra 3×3 convolutions per
+                      stage, 2×2 pooling, 512-wide dense layers, no dropout, cosine decay.
+  smoke               tiny, for tests.
+
+Sweeps (`python -m inpaintjax.sweep --config=configs/patch_cnn.py --sweep=NAME`):
+  ablation    activation × conv channels × dense width × conv dropout × dense dropout, m = 3.
+  patch_size  m = 1..6 with the faithful model.
+
+Results (CIFAR-10, `python -m inpaintjax.evaluate`; see README):
+  RESULTS_PLACEHOLDER
+"""
+
+import itertools
+
+from inpaintjax import config_base
+
+VARIANTS = ('', 'faithful', 'strong', 'smoke')
+
+
+def get_config(arg=None):
+  """The patch-CNN config for variant `arg`."""
+  arg = arg or ''
+  config_base.check_variant(arg, VARIANTS)
+  c = config_base.base_config()
+  c.task = 'regression'
+  c.model = dict(name='patch_cnn', channels=64, dense_width=1024, act='relu', conv_dropout=0.0,
+                 dense_dropout=0.5, extra_convs=0, pool=3, context=0)
+  c.hole = 'center-4'
+  c.hole_fill = -1.0
+  c.signed = False
+  c.optim.learning_rate = 1e-3
+  c.batch_size = 64
+  c.num_steps = 6000
+  c.eval_every = 1000
+  c.checkpoint_every = 500
+  if arg == 'strong':
+    c.model.update(extra_convs=2, pool=2, context=16, dense_width=512, dense_dropout=0.0)
+    c.mask_channel = True
+    c.augment.flip = True
+    c.optim.update(schedule='cosine', warmup_steps=200)
+    c.num_steps = 8000
+    c.data.eval_limit = 2000
+  elif arg == 'smoke':
+    c.model.update(channels=4, dense_width=16)
+    c.data.name = 'embedded'
+    c.data.embedded_size = 256
+    c.data.eval_limit = 32
+    c.batch_size = 8
+    c.eval_batch_size = 16
+    c.num_steps = 4
+    c.log_every = 2
+    c.eval_every = 4
+    c.checkpoint_every = 2
+    c.grid_images = 2
+  return c
+
+
+def get_sweep(name):
+  """Lists of config overrides ({dotted key: value}) for the sweep `name`."""
+  if name == 'ablation':
+    grid = itertools.product(('relu', 'sigmoid'), (16, 128), (128, 1024), (0.0, 0.25), (0.0, 0.5))
+    return [{'hole': 'center-3', 'model.act': a, 'model.channels': ch, 'model.dense_width': w,
+             'model.conv_dropout': cd, 'model.dense_dropout': dd}
+            for a, ch, w, cd, dd in grid]
+  if name == 'patch_size':
+    return [{'hole': f'center-{m}'} for m in range(1, 7)]
+  raise ValueError(f"Unknown sweep {name!r}; known: 'ablation', 'patch_size'.")

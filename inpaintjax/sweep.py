@@ -1,0 +1,135 @@
+"""Runs a config's sweep and writes one results table and validation-loss plots.
+
+  python -m inpaintjax.sweep --config=configs/patch_cnn.py --sweep=ablation \
+      --workdir=runs/patch_sweep [--set num_steps=2000 ...] [--print]
+
+A config file defines `get_sweep(name)`: a list of {dotted key: value}
+overrides. Each member trains in WORKDIR/<member name> with the one trainer
+(so an interrupted sweep resumes member by member), then the command writes
+WORKDIR/results.md (final train loss, validation loss and PROTOCOL metrics per
+member), WORKDIR/plots/<member>.png (validation loss over training, one per
+configuration, as in the source's figures) and WORKDIR/plots/all.png.
+`--print` prints the equivalent `python -m inpaintjax.main` command lines instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+
+from inpaintjax import config_base
+
+
+def load_sweep(config_path: str, name: str) -> list[dict]:
+  """The override dicts of sweep `name` in the config file."""
+  path = config_path.partition(':')[0]
+  spec = importlib.util.spec_from_file_location('inpaintjax_sweep_config', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  if not hasattr(module, 'get_sweep'):
+    raise ValueError(f'{path} defines no sweeps (no get_sweep function).')
+  return module.get_sweep(name)
+
+
+def member_name(overrides: dict) -> str:
+  """A folder name that says what a member changes: 'model.act=relu,hole=center-3'."""
+  return ','.join(f'{k.split(".")[-1]}={v}' for k, v in overrides.items()) or 'base'
+
+
+def read_curve(workdir: str) -> tuple[list[int], list[float], dict]:
+  """(steps, validation losses, last eval metrics and last train loss) from metrics.jsonl."""
+  steps, losses, last = [], [], {}
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    for line in f:
+      row = json.loads(line)
+      if 'eval/loss' in row:
+        steps.append(row['step'])
+        losses.append(row['eval/loss'])
+        last.update({k[5:]: v for k, v in row.items() if k.startswith('eval/')})
+      if 'train/loss' in row:
+        last['train_loss'] = row['train/loss']
+  return steps, losses, last
+
+
+def write_report(workdir: str, names: list[str]) -> str:
+  """results.md and the plots for the members in `names`; returns the table."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  os.makedirs(os.path.join(workdir, 'plots'), exist_ok=True)
+  cols = ['train_loss', 'loss', 'hole_psnr', 'rgb_dist', 'maem', 'ssim']
+  lines = ['| member | ' + ' | '.join(c if c != 'loss' else 'val_loss' for c in cols) + ' |',
+           '|---' * (len(cols) + 1) + '|']
+  fig_all, ax_all = plt.subplots(figsize=(8, 5))
+  for name in names:
+    steps, losses, last = read_curve(os.path.join(workdir, name))
+    lines.append(f'| {name} | ' + ' | '.join(f'{last.get(c, float("nan")):.4g}' for c in cols)
+                 + ' |')
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for a in (ax, ax_all):
+      a.plot(steps, losses, marker='o', label=name)
+      a.set_xlabel('step')
+      a.set_ylabel('validation loss')
+    ax.set_title(name, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(workdir, 'plots', f'{name}.png'))
+    plt.close(fig)
+  ax_all.legend(fontsize=5)
+  fig_all.tight_layout()
+  fig_all.savefig(os.path.join(workdir, 'plots', 'all.png'))
+  plt.close(fig_all)
+  table = '\n'.join(lines)
+  with open(os.path.join(workdir, 'results.md'), 'w') as f:
+    f.write(table + '\n')
+  return table
+
+
+def main(argv=None) -> int:
+  """Command-line entry point."""
+  p = argparse.ArgumentParser(prog='python -m inpaintjax.sweep', description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument('--config', required=True)
+  p.add_argument('--sweep', required=True)
+  p.add_argument('--workdir', default='')
+  p.add_argument('--set', nargs='*', default=[], help='Overrides for every member: a.b=v.')
+  p.add_argument('--members', default='', help='Run only these member indices: 0,3,5.')
+  p.add_argument('--print', action='store_true', help='Print the command lines only.')
+  args = p.parse_args(argv)
+  workdir = args.workdir or os.path.join(
+      'runs', f'{config_base.config_name(args.config)}_sweep_{args.sweep}')
+  try:
+    members = load_sweep(args.config, args.sweep)
+    if args.members:
+      members = [members[int(i)] for i in args.members.split(',')]
+    common = {}
+    for item in args.set:
+      key, sep, value = item.partition('=')
+      if not sep:
+        raise ValueError(f'--set takes a.b=value, got {item!r}.')
+      common[key] = value
+    names = [member_name(m) for m in members]
+    if args.print:
+      for name, m in zip(names, members):
+        flags = ' '.join(f'--config.{k}={v}' for k, v in {**m, **common}.items())
+        print(f'python -m inpaintjax.main --config={args.config} '
+              f'--workdir={os.path.join(workdir, name)} {flags}')
+      return 0
+    from inpaintjax import train  # pylint: disable=g-import-not-at-top
+    for name, overrides in zip(names, members):
+      config = config_base.load_config(args.config)
+      config_base.apply_overrides(config, overrides)
+      config_base.apply_overrides(config, common, from_strings=True)
+      print(f'== {name}', flush=True)
+      train.train_and_evaluate(config, os.path.join(workdir, name))
+    print(write_report(workdir, names))
+  except (ValueError, KeyError, FileNotFoundError) as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 2
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -1,0 +1,110 @@
+"""Hole placement, kinds, fill values and mask validation (data/masks.py)."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inpaintjax.data import masks
+
+
+@pytest.mark.parametrize('size,hole,top', [(32, 8, 12), (32, 3, 14), (28, 8, 10), (28, 5, 11),
+                                           (7, 2, 2), (5, 1, 2)])
+def test_center_hole_placement(size, hole, top):
+  """PROTOCOL: top = (H-M)//2, so an odd H-M puts the square one pixel up and left."""
+  m = np.asarray(masks.center_mask(size, size, hole))[..., 0]
+  rows, cols = np.nonzero(m)
+  assert m.sum() == hole * hole
+  assert rows.min() == top and cols.min() == top
+  assert rows.max() == top + hole - 1 and cols.max() == top + hole - 1
+
+
+def test_center_hole_non_square_image():
+  m = np.asarray(masks.center_mask(6, 9, 3))[..., 0]
+  rows, cols = np.nonzero(m)
+  assert (rows.min(), cols.min()) == (1, 3)
+
+
+def test_box_sides_and_bounds():
+  ms = np.asarray(masks.make_masks('box', jax.random.PRNGKey(0), 300, 32, 32))[..., 0]
+  for m in ms:
+    rows, cols = np.nonzero(m)
+    h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    assert 8 <= h <= 16 and 8 <= w <= 16
+    assert m.sum() == h * w  # A filled rectangle.
+  # Positions vary: anywhere in the image.
+  tops = [np.nonzero(m)[0].min() for m in ms]
+  assert min(tops) == 0 and max(tops) >= 14
+
+
+def test_strokes_coverage():
+  ms = np.asarray(masks.make_masks('strokes', jax.random.PRNGKey(1), 200, 32, 32))
+  coverage = ms.mean(axis=(1, 2, 3))
+  assert coverage.min() >= 0.10 and coverage.max() <= 0.40
+  assert coverage.std() > 0.05  # The target is drawn per mask.
+  assert set(np.unique(ms)) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize('kind', ['box', 'strokes'])
+def test_random_holes_are_a_function_of_the_key(kind):
+  a = masks.make_masks(kind, jax.random.PRNGKey(3), 4, 32, 32)
+  b = masks.make_masks(kind, jax.random.PRNGKey(3), 4, 32, 32)
+  c = masks.make_masks(kind, jax.random.PRNGKey(4), 4, 32, 32)
+  chex.assert_trees_all_equal(a, b)
+  assert not np.array_equal(a, c)
+  chex.assert_shape(a, (4, 32, 32, 1))
+
+
+def test_make_masks_is_jittable():
+  f = jax.jit(masks.make_masks, static_argnums=(0, 2, 3, 4))
+  chex.assert_trees_all_equal(f('box', jax.random.PRNGKey(0), 2, 16, 16),
+                              masks.make_masks('box', jax.random.PRNGKey(0), 2, 16, 16))
+
+
+@pytest.mark.parametrize('fill', [-1.0, 0.0, 0.25])
+def test_apply_mask_scalar_fill(fill):
+  images = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 3))
+  m = masks.make_masks('center-4', None, 2, 8, 8)
+  out = masks.apply_mask(images, m, fill)
+  hole = np.asarray(m[..., 0]) > 0
+  np.testing.assert_array_equal(np.asarray(out)[hole], fill)
+  np.testing.assert_array_equal(np.asarray(out)[~hole], np.asarray(images)[~hole])
+
+
+def test_mean_fill_is_per_channel():
+  channel_mean = jnp.array([0.1, 0.5, 0.9])
+  fill = masks.fill_value('mean', channel_mean)
+  images = jnp.zeros((1, 8, 8, 3))
+  out = masks.apply_mask(images, masks.make_masks('center-2', None, 1, 8, 8), fill)
+  np.testing.assert_allclose(out[0, 3, 3], [0.1, 0.5, 0.9])
+  with pytest.raises(ValueError, match='hole_fill'):
+    masks.fill_value('median', channel_mean)
+
+
+@pytest.mark.parametrize('spec,msg', [('circle', 'Unknown hole kind'), ('center', 'positive size'),
+                                      ('center-x', 'positive size'), ('box-3', 'only centre')])
+def test_bad_hole_specs(spec, msg):
+  with pytest.raises(ValueError, match=msg):
+    masks.parse_hole(spec)
+
+
+def test_center_hole_covering_everything_is_an_error():
+  with pytest.raises(ValueError, match='covers the whole'):
+    masks.center_mask(8, 8, 8)
+
+
+def test_validate_mask_errors():
+  ok = np.zeros((2, 8, 8, 1), np.float32)
+  ok[:, 2:4, 2:4] = 1
+  masks.validate_mask(ok, (2, 8, 8, 3))
+  empty = ok.copy()
+  empty[1] = 0
+  with pytest.raises(ValueError, match='image 1 is empty'):
+    masks.validate_mask(empty)
+  with pytest.raises(ValueError, match='covers the whole image'):
+    masks.validate_mask(np.ones((1, 8, 8, 1)))
+  with pytest.raises(ValueError, match=r'\(N, H, W, 1\)'):
+    masks.validate_mask(np.ones((8, 8)))
+  with pytest.raises(ValueError, match='differs from the image size'):
+    masks.validate_mask(ok, (2, 9, 9, 3))

@@ -1,0 +1,54 @@
+"""The sweep command: members, overrides, the results table and plots."""
+
+import os
+
+import pytest
+
+from inpaintjax import config_base, sweep
+from tests.conftest import REPO
+
+CONFIG = os.path.join(REPO, 'configs', 'patch_cnn.py')
+
+
+def test_sweeps_cover_the_ablation_grid_and_patch_sizes():
+  ablation = sweep.load_sweep(CONFIG, 'ablation')
+  assert len(ablation) == 32
+  assert {m['model.act'] for m in ablation} == {'relu', 'sigmoid'}
+  assert all(m['hole'] == 'center-3' for m in ablation)
+  sizes = sweep.load_sweep(CONFIG, 'patch_size')
+  assert [m['hole'] for m in sizes] == [f'center-{m}' for m in range(1, 7)]
+  for members in (ablation, sizes):  # Every override names a real field.
+    for m in members:
+      config_base.apply_overrides(config_base.load_config(CONFIG), m)
+  with pytest.raises(ValueError, match='Unknown sweep'):
+    sweep.load_sweep(CONFIG, 'nope')
+
+
+def test_overrides_reject_typos_and_cast_strings():
+  config = config_base.load_config(CONFIG)
+  with pytest.raises(KeyError, match='dense_widht'):
+    config_base.apply_overrides(config, {'model.dense_widht': 3})
+  config_base.apply_overrides(config, {'num_steps': '7', 'mask_channel': 'true',
+                                       'optim.learning_rate': '0.5'}, from_strings=True)
+  assert (config.num_steps, config.mask_channel, config.optim.learning_rate) == (7, True, 0.5)
+
+
+def test_smoke_sweep_writes_table_and_plots(tmp_path, capsys):
+  workdir = str(tmp_path)
+  code = sweep.main([f'--config={CONFIG}:smoke', '--sweep=patch_size', f'--workdir={workdir}',
+                     '--members=0,5', '--set', 'num_steps=2', 'eval_every=1', 'data.eval_limit=8'])
+  assert code == 0
+  table = open(os.path.join(workdir, 'results.md')).read()
+  assert table.count('\n') == 2 + 2
+  assert '| hole=center-6 |' in table
+  plots = os.listdir(os.path.join(workdir, 'plots'))
+  assert len(plots) == 3 and 'all.png' in plots
+  _, losses, last = sweep.read_curve(os.path.join(workdir, 'hole=center-1'))
+  assert len(losses) == 2 and 'train_loss' in last
+
+
+def test_print_mode_gives_command_lines(capsys):
+  assert sweep.main([f'--config={CONFIG}', '--sweep=patch_size', '--print']) == 0
+  lines = capsys.readouterr().out.strip().splitlines()
+  assert len(lines) == 6 and all('python -m inpaintjax.main' in x for x in lines)
+  assert '--config.hole=center-6' in lines[-1]
