@@ -32,7 +32,7 @@ def get_config(arg=None):
   c.task = 'regression'
   c.model = dict(name='unet', base_channels=32, levels=2, dropout=0.1, act='relu', output='tanh')
   c.hole = 'center-8'
-  c.hole_fill = -1.0
+  c.hole_fill = '-1'
   c.signed = True
   c.augment.rotate_deg = 10.0
   c.augment.zoom = 0.1

@@ -34,12 +34,13 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.data_dir = ''            # TFDS data_dir ('' = TFDS default).
 
   c.hole = 'center-8'             # center-M, box or strokes (data/masks.py).
-  c.hole_fill = -1.0              # In the model's pixel scale, or 'mean'.
+  c.hole_fill = '-1'              # A number in the model's pixel scale, 'mean' or 'harmonic'.
+  c.residual = False              # Model output (linear) is added to the filled image.
   c.mask_channel = False          # Give the model the mask as an extra input channel.
   c.signed = True                 # Model sees pixels in [-1, 1] (else [0, 1]).
 
   c.augment = ml_collections.ConfigDict(dict(flip=False, rotate_deg=0.0, zoom=0.0))
-  c.loss = ml_collections.ConfigDict(dict(hole_weight=1.0, known_weight=1.0))
+  c.loss = ml_collections.ConfigDict(dict(kind='mse', hole_weight=1.0, known_weight=1.0))
   c.optim = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-3, b1=0.9, b2=0.999, weight_decay=0.0,
       schedule='constant', warmup_steps=0, grad_clip=0.0))

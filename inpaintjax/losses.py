@@ -1,7 +1,9 @@
 """Loss functions as plain module-level functions: import them into a notebook and call them.
 
-All take predictions and targets of the same shape and return a scalar; the
-`weights` variants broadcast a per-pixel weight map (e.g. a hole mask).
+Each pixel error (`squared`, `absolute`, `euclidean`) maps predictions and
+targets of the same NHWC shape to an error per element (or per pixel, for the
+Euclidean colour distance); `weighted_mean` averages it under a per-pixel
+weight map (e.g. a hole mask), over the batch or per example.
 """
 
 from __future__ import annotations
@@ -9,25 +11,62 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 
+def squared_error(pred: jnp.ndarray, target: jnp.ndarray) -> jnp.ndarray:
+  """(pred - target)² per element."""
+  return jnp.square(pred - target)
+
+
+def absolute_error(pred: jnp.ndarray, target: jnp.ndarray) -> jnp.ndarray:
+  """|pred - target| per element."""
+  return jnp.abs(pred - target)
+
+
+def euclidean_error(pred: jnp.ndarray, target: jnp.ndarray, eps: float = 1e-3) -> jnp.ndarray:
+  """Colour distance per pixel, sqrt(Σ_c (pred - target)² + eps²), shape (..., 1).
+
+  The training counterpart of PROTOCOL's `rgb_dist`; `eps` keeps the gradient
+  finite at zero error (a Charbonnier loss).
+  """
+  return jnp.sqrt(jnp.sum(jnp.square(pred - target), axis=-1, keepdims=True) + eps ** 2)
+
+
+PIXEL_ERRORS = {'mse': squared_error, 'l1': absolute_error, 'rgb_dist': euclidean_error}
+
+
+def weighted_mean(errors: jnp.ndarray, weights: jnp.ndarray | None = None,
+                  per_example: bool = False) -> jnp.ndarray:
+  """Σ w·e / Σ w over everything (a scalar) or per example (shape (N,)).
+
+  Normalising by the weight sum keeps the scale of the plain mean whatever the
+  weighting, so learning rates carry over between whole-image and hole-only loss.
+  """
+  weights = jnp.ones_like(errors) if weights is None else jnp.broadcast_to(weights, errors.shape)
+  axes = tuple(range(1, errors.ndim)) if per_example else None
+  return (jnp.sum(weights * errors, axis=axes) /
+          jnp.maximum(jnp.sum(weights, axis=axes), 1e-8))
+
+
+def pixel_loss(kind: str, pred, target, weights=None, per_example: bool = False):
+  """The weighted mean of the pixel error `kind` ('mse', 'l1' or 'rgb_dist')."""
+  if kind not in PIXEL_ERRORS:
+    raise ValueError(f'Unknown loss kind {kind!r}; known: {sorted(PIXEL_ERRORS)}.')
+  errors = PIXEL_ERRORS[kind](pred, target)
+  if weights is not None and weights.shape[-1] != errors.shape[-1]:
+    weights = weights[..., :1]
+  return weighted_mean(errors, weights, per_example)
+
+
 def mse(pred: jnp.ndarray, target: jnp.ndarray) -> jnp.ndarray:
   """Mean squared error over every element."""
-  return jnp.mean(jnp.square(pred - target))
+  return jnp.mean(squared_error(pred, target))
 
 
 def weighted_mse(pred: jnp.ndarray, target: jnp.ndarray, weights: jnp.ndarray) -> jnp.ndarray:
-  """Σ w·(pred-target)² / Σ w, with `weights` broadcast to the prediction's shape.
-
-  Normalising by the weight sum keeps the scale of plain MSE whatever the
-  weighting, so learning rates carry over between whole-image and hole-only loss.
-  """
-  weights = jnp.broadcast_to(weights, pred.shape)
-  return jnp.sum(weights * jnp.square(pred - target)) / jnp.maximum(jnp.sum(weights), 1e-8)
+  """Σ w·(pred-target)² / Σ w, with `weights` broadcast to the prediction's shape."""
+  return weighted_mean(squared_error(pred, target), weights)
 
 
 def per_example_mse(pred: jnp.ndarray, target: jnp.ndarray,
                     weights: jnp.ndarray | None = None) -> jnp.ndarray:
   """Weighted MSE per example, shape (N,): what evaluation averages without batch bias."""
-  weights = jnp.ones_like(pred) if weights is None else jnp.broadcast_to(weights, pred.shape)
-  axes = tuple(range(1, pred.ndim))
-  return (jnp.sum(weights * jnp.square(pred - target), axis=axes) /
-          jnp.maximum(jnp.sum(weights, axis=axes), 1e-8))
+  return weighted_mean(squared_error(pred, target), weights, per_example=True)

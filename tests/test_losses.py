@@ -59,3 +59,36 @@ def test_overlap_weighting():
   out = out.at[:, 1:3, 1:3].set(0.0)  # Perfect in the hole, wrong on the ring.
   loss = regression.reconstruction_loss(out, x, mask, hole_weight=1.0, known_weight=10.0)
   chex.assert_trees_all_close(loss, 120.0 / 124.0)
+
+
+def test_pixel_loss_kinds():
+  pred = jnp.zeros((1, 1, 2, 3))
+  target = jnp.array([[[[3.0, 4.0, 0.0], [0.0, 0.0, 0.0]]]])
+  chex.assert_trees_all_close(losses.pixel_loss('mse', pred, target), 25.0 / 6)
+  chex.assert_trees_all_close(losses.pixel_loss('l1', pred, target), 7.0 / 6)
+  # Euclidean colour distance: 5 for the first pixel, ~0 (eps) for the second.
+  chex.assert_trees_all_close(losses.pixel_loss('rgb_dist', pred, target), 2.5, atol=1e-3)
+  weights = jnp.array([[[[1.0], [0.0]]]])
+  chex.assert_trees_all_close(losses.pixel_loss('rgb_dist', pred, target, weights), 5.0,
+                              atol=1e-3)
+  chex.assert_shape(losses.pixel_loss('l1', pred, target, per_example=True), (1,))
+  import pytest
+  with pytest.raises(ValueError, match='Unknown loss kind'):
+    losses.pixel_loss('huber', pred, target)
+
+
+def test_residual_patch_model_starts_from_the_harmonic_fill():
+  """With a zero correction, the residual patch CNN's inpainting is the harmonic fill."""
+  import jax
+  from tests.conftest import load
+  from inpaintjax import parallel, train, tasks
+  config = load('patch_cnn.py:smoke', hole_fill='harmonic', residual=True, mask_channel=True,
+                **{'model.output': 'linear'})
+  task = tasks.make(config)
+  images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+  state = train.create_state(task, config, {'image': images}, parallel.make_mesh())
+  state = state.replace(params=jax.tree.map(jnp.zeros_like, state.params))
+  x = images.astype(np.float32) / 255
+  mask = masks.make_masks('center-4', None, 8, 32, 32)
+  out = task.inpaint(state, jnp.asarray(x), mask, None)
+  chex.assert_trees_all_close(out, masks.harmonic_fill(jnp.asarray(x), mask), atol=1e-6)

@@ -62,13 +62,13 @@ def test_make_masks_is_jittable():
                               masks.make_masks('box', jax.random.PRNGKey(0), 2, 16, 16))
 
 
-@pytest.mark.parametrize('fill', [-1.0, 0.0, 0.25])
+@pytest.mark.parametrize('fill', ['-1', '0', '0.25'])
 def test_apply_mask_scalar_fill(fill):
   images = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 3))
   m = masks.make_masks('center-4', None, 2, 8, 8)
-  out = masks.apply_mask(images, m, fill)
+  out = masks.apply_mask(images, m, masks.fill_value(fill, None))
   hole = np.asarray(m[..., 0]) > 0
-  np.testing.assert_array_equal(np.asarray(out)[hole], fill)
+  np.testing.assert_array_equal(np.asarray(out)[hole], float(fill))
   np.testing.assert_array_equal(np.asarray(out)[~hole], np.asarray(images)[~hole])
 
 
@@ -108,3 +108,15 @@ def test_validate_mask_errors():
     masks.validate_mask(np.ones((8, 8)))
   with pytest.raises(ValueError, match='differs from the image size'):
     masks.validate_mask(ok, (2, 9, 9, 3))
+
+
+def test_harmonic_fill_keeps_known_pixels_and_reproduces_linear_ramps():
+  y, x = np.mgrid[0:16, 0:16].astype(np.float32)
+  ramp = jnp.asarray((0.2 + 0.03 * x + 0.01 * y)[None, ..., None])
+  mask = masks.make_masks('center-6', None, 1, 16, 16)
+  filled = masks.harmonic_fill(ramp, mask)
+  # A linear ramp is harmonic: the Laplace fill recovers it.
+  np.testing.assert_allclose(filled, ramp, atol=2e-3)
+  known = np.asarray(mask[..., 0]) == 0
+  np.testing.assert_array_equal(np.asarray(filled)[0][known[0]], np.asarray(ramp)[0][known[0]])
+  assert masks.fill_value('harmonic', None) == 0.0

@@ -28,6 +28,7 @@ class PatchCNN(nn.Module):
   extra_convs: int = 0
   pool: int = 3
   context: int = 0
+  output: str = 'sigmoid'  # 'linear' for a residual over the filled image.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -51,4 +52,7 @@ class PatchCNN(nn.Module):
       x = act(nn.Dense(self.dense_width)(x))
       x = nn.Dropout(self.dense_dropout, deterministic=not train)(x)
     x = nn.Dense(self.patch_size * self.patch_size * self.out_channels)(x)
-    return nn.sigmoid(x).reshape(-1, self.patch_size, self.patch_size, self.out_channels)
+    if self.output not in ('sigmoid', 'linear'):
+      raise ValueError(f"Unknown patch-CNN output {self.output!r}; known: 'sigmoid', 'linear'.")
+    x = nn.sigmoid(x) if self.output == 'sigmoid' else x
+    return x.reshape(-1, self.patch_size, self.patch_size, self.out_channels)

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from inpaintjax.models.layers import activation
 
-OUTPUT_ACTIVATIONS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid}
+OUTPUT_ACTIVATIONS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x: x}
 
 
 class UNet(nn.Module):

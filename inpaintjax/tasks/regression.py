@@ -1,10 +1,12 @@
 """Reconstruction by regression: the patch CNN, the U-Net, and every model trained with MSE.
 
-The model sees the image with its hole filled (`config.hole_fill`, in the
-model's pixel scale) and, if `config.mask_channel`, the mask as one more input
-channel. It outputs either the whole image or a centre patch (a smaller
+The model sees the image with its hole filled (`config.hole_fill`: a constant
+in the model's pixel scale, 'mean', or 'harmonic' — a smooth Laplace fill) and,
+if `config.mask_channel`, the mask as one more input channel. With
+`config.residual` the model's (linear) output is added to the filled image, so
+it learns a correction to the fill rather than the pixels themselves. It outputs either the whole image or a centre patch (a smaller
 output is a patch centred like a PROTOCOL hole, and is pasted back there).
-The loss is MSE weighted per pixel: `loss.hole_weight` inside the hole and
+The loss (`loss.kind`: mse, l1, or rgb_dist, the Euclidean colour distance) is weighted per pixel: `loss.hole_weight` inside the hole and
 `loss.known_weight` outside it (0 for a hole-only loss; larger than the hole
 weight for the context-encoder overlap trick).
 """
@@ -48,22 +50,24 @@ def paste_centre(x: jnp.ndarray, patch: jnp.ndarray) -> jnp.ndarray:
   return jax.lax.dynamic_update_slice(x, patch.astype(x.dtype), (0, top, left, 0))
 
 
-def model_input(fill: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray,
-                mask_channel: bool) -> jnp.ndarray:
-  """The hole filled with `fill`, plus the mask as a channel when asked."""
-  filled = masks.apply_mask(x, mask, fill)
+def fill_hole(fill: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, harmonic: bool):
+  """The image with its hole filled by the constant `fill`, or harmonically."""
+  return masks.harmonic_fill(x, mask) if harmonic else masks.apply_mask(x, mask, fill)
+
+
+def model_input(filled: jnp.ndarray, mask: jnp.ndarray, mask_channel: bool) -> jnp.ndarray:
+  """The filled image, plus the mask as a channel when asked."""
   return jnp.concatenate([filled, mask], axis=-1) if mask_channel else filled
 
 
 def reconstruction_loss(out: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, hole_weight: float,
-                        known_weight: float, per_example: bool = False) -> jnp.ndarray:
-  """Weighted MSE of a full-image or centre-patch output against the truth `x`."""
+                        known_weight: float, per_example: bool = False,
+                        kind: str = 'mse') -> jnp.ndarray:
+  """Weighted pixel loss (`kind`: mse, l1, rgb_dist) of a full-image or centre-patch output."""
   weights = known_weight * (1.0 - mask) + hole_weight * mask
   if out.shape[1:3] != x.shape[1:3]:
     x, weights = centre_crop(x, out.shape[1]), centre_crop(weights, out.shape[1])
-  if per_example:
-    return losses.per_example_mse(out, x, weights)
-  return losses.weighted_mse(out, x, weights)
+  return losses.pixel_loss(kind, out, x, weights, per_example)
 
 
 def make_task(config) -> Task:
@@ -72,10 +76,18 @@ def make_task(config) -> Task:
   signed = config.signed
   loss_cfg = config.loss
 
+  harmonic = config.hole_fill == 'harmonic'
+
   def forward(state, params, x, mask, train, rng=None):
-    inp = model_input(state.fill, x, mask, config.mask_channel)
+    """(model output — full image or centre patch —, the filled input image)."""
+    filled = fill_hole(state.fill, x, mask, harmonic)
     rngs = {'dropout': rng} if train else {}
-    return state.apply_fn({'params': params}, inp, train=train, rngs=rngs)
+    out = state.apply_fn({'params': params}, model_input(filled, mask, config.mask_channel),
+                         train=train, rngs=rngs)
+    if config.residual:
+      out = out + (centre_crop(filled, out.shape[1]) if out.shape[1:3] != x.shape[1:3]
+                   else filled)
+    return out, filled
 
   def init(rng, batch):
     x = to_model_scale(batch['image'], signed)
@@ -85,7 +97,8 @@ def make_task(config) -> Task:
     fill = jnp.broadcast_to(masks.fill_value(config.hole_fill, jnp.mean(x, axis=(0, 1, 2))),
                             (channels,))
     mask = masks.make_masks(hole, rng, n, height, width)
-    params = model.init({'params': rng}, model_input(fill, x, mask, config.mask_channel))['params']
+    inp = model_input(fill_hole(fill, x, mask, harmonic), mask, config.mask_channel)
+    params = model.init({'params': rng}, inp)['params']
     return RegressionState.create(apply_fn=model.apply, params=params,
                                   tx=make_optimizer(config.optim, config.num_steps), fill=fill)
 
@@ -96,24 +109,25 @@ def make_task(config) -> Task:
     mask = masks.make_masks(hole, k_mask, *x.shape[:3])
 
     def loss_fn(params):
-      out = forward(state, params, x, mask, True, k_drop)
-      return reconstruction_loss(out, x, mask, loss_cfg.hole_weight, loss_cfg.known_weight)
+      out, _ = forward(state, params, x, mask, True, k_drop)
+      return reconstruction_loss(out, x, mask, loss_cfg.hole_weight, loss_cfg.known_weight,
+                                 kind=loss_cfg.kind)
 
     loss, grads = jax.value_and_grad(loss_fn)(state.params)
     return state.apply_gradients(grads=grads), {'loss': loss}
 
   def eval_step(state, batch):
     x = to_model_scale(batch['image'], signed)
-    out = forward(state, state.params, x, batch['mask'], False)
+    out, _ = forward(state, state.params, x, batch['mask'], False)
     return {'loss': reconstruction_loss(out, x, batch['mask'], loss_cfg.hole_weight,
-                                        loss_cfg.known_weight, per_example=True)}
+                                        loss_cfg.known_weight, True, loss_cfg.kind)}
 
   def inpaint(state, images, mask, rng):
     del rng  # Deterministic model.
     x = 2.0 * images - 1.0 if signed else images
-    out = forward(state, state.params, x, mask, False)
+    out, filled = forward(state, state.params, x, mask, False)
     if out.shape[1:3] != x.shape[1:3]:
-      out = paste_centre(masks.apply_mask(x, mask, state.fill), out)
+      out = paste_centre(filled, out)
     return from_model_scale(out, signed)
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole)
