@@ -61,6 +61,17 @@ def base_config() -> ml_collections.ConfigDict:
   return c
 
 
+def make_smoke(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Turns a config into its `:smoke` variant's data and loop: embedded data, 4 steps.
+
+  The config file shrinks its own model; this sets everything else a test needs.
+  """
+  c.data.update(name='embedded', embedded_size=256, eval_limit=32, limit=0)
+  c.update(batch_size=8, eval_batch_size=16, num_steps=4, log_every=2, eval_every=4,
+           checkpoint_every=2, grid_images=2)
+  return c
+
+
 def load_config(path: str) -> ml_collections.ConfigDict:
   """Loads 'configs/x.py' or 'configs/x.py:variant' the way `--config` does, locked."""
   path, _, arg = path.partition(':')
