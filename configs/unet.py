@@ -16,8 +16,24 @@ Data default: TFDS cifar10 (falls back to the embedded photos offline). On the
 shared npz files: --config.data.name=npz:../shared/data/cifar10_train.npz
 --config.data.holdout=0.04 (the last 2,000 images are the validation split).
 
-Results (measured with `python -m inpaintjax.evaluate`; see README):
-  RESULTS_PLACEHOLDER
+Results (2-core CPU, 2026-11-22; validation = the last 2,000 images of the shared
+cifar10_train.npz, which training never sees; biharmonic on the same images: 19.10 dB,
+rgb_dist 43.0, ssim 0.942):
+  best:  python -m inpaintjax.main --config=configs/unet.py:best --workdir=runs/unet_best \
+           --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \
+           --config.num_steps=3000
+         3,000 steps (~55 min of 2-core CPU time, run beside other jobs): hole_psnr 20.15 dB,
+         ssim 0.950, ssim_seed 0.914, rgb_dist 38.1, maem 0.229 (+1.05 dB over biharmonic;
+         500 → 1,000 → 2,000 → 3,000 steps: 19.26 → 19.73 → 20.05 → 20.15). Below the 20.5 dB
+         goal; the default num_steps=6500 (~1.9 h at 1.03 s/step uncontended) is the next run,
+         not yet measured. Without the harmonic fill and residual output (same net, -1 fill,
+         tanh) the run was at 18.96 / 19.28 dB after 500 / 1,000 steps.
+  mnist: python -m inpaintjax.main --config=configs/unet.py:mnist --workdir=runs/unet_mnist \
+           --config.data.name=npz:../shared/data/mnist_dev.npz --config.data.holdout=0.2
+         (train on the first 1,000 of the first 4,000, evaluate on the last 1,000), stopped at
+         800 of 1,600 steps: hole_psnr 14.51 dB, ssim 0.944, ssim_seed 0.943, rgb_dist 37.1
+         (biharmonic on the same images: 9.42 dB, ssim 0.861).
+  faithful on CIFAR-10: not yet measured.
 """
 
 from inpaintjax import config_base
@@ -58,7 +74,7 @@ def get_config(arg=None):
     c.augment.update(flip=True, rotate_deg=0.0, zoom=0.0)
     c.optim.update(learning_rate=2e-3, schedule='cosine', warmup_steps=100)
     c.data.limit = 0
-    c.num_steps = 3000
+    c.num_steps = 6500
     c.data.eval_limit = 2000
     c.eval_every = 500
     c.checkpoint_every = 250

@@ -34,7 +34,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.data_dir = ''            # TFDS data_dir ('' = TFDS default).
 
   c.hole = 'center-8'             # center-M, box or strokes (data/masks.py).
-  c.hole_fill = '-1'              # A number in the model's pixel scale, 'mean' or 'harmonic'.
+  c.hole_fill = '-1'              # A number in the model's scale, 'mean' (of the first
+                                  # training batch, stored in the state) or 'harmonic'.
   c.residual = False              # Model output (linear) is added to the filled image.
   c.mask_channel = False          # Give the model the mask as an extra input channel.
   c.signed = True                 # Model sees pixels in [-1, 1] (else [0, 1]).
