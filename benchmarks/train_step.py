@@ -19,9 +19,10 @@ import time
 def measure(config_path: str, steps: int, overrides: list[str]) -> dict:
   """Runs in the child process: times `steps` train steps after one warm-up step."""
   import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+
   from inpaintjax import config_base, parallel, tasks, train  # pylint: disable=g-import-not-at-top
   from inpaintjax.data import pipeline  # pylint: disable=g-import-not-at-top
-  import numpy as np  # pylint: disable=g-import-not-at-top
   config = config_base.load_config(config_path)
   config_base.apply_overrides(config, dict(item.partition('=')[::2] for item in overrides),
                               from_strings=True)

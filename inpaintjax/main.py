@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging as py_logging
+
 from absl import app, flags, logging
 from ml_collections import config_flags
 

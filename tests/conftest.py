@@ -8,10 +8,10 @@ import os
 os.environ.setdefault('XLA_FLAGS', '--xla_force_host_platform_device_count=4')
 os.environ.setdefault('TFDS_DATA_DIR', os.path.join(os.path.dirname(__file__), '.tfds_empty'))
 
-import jax  # noqa: E402
-import pytest  # noqa: E402
+import jax
+import pytest
 
-from inpaintjax import config_base  # noqa: E402
+from inpaintjax import config_base
 
 # Tests build the same small models many times (every run of the trainer makes new closures,
 # which jax's in-memory cache can't match); the persistent cache matches them by HLO.

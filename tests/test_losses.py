@@ -80,8 +80,9 @@ def test_pixel_loss_kinds():
 def test_residual_patch_model_starts_from_the_harmonic_fill():
   """With a zero correction, the residual patch CNN's inpainting is the harmonic fill."""
   import jax
+
+  from inpaintjax import parallel, tasks, train
   from tests.conftest import load
-  from inpaintjax import parallel, train, tasks
   config = load('patch_cnn.py:smoke', hole_fill='harmonic', residual=True, mask_channel=True,
                 **{'model.output': 'linear'})
   task = tasks.make(config)

@@ -81,7 +81,7 @@ def load_npz(path: str) -> Dataset:
   return Dataset(images, labels, f'npz:{path}')
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _photo(name: str) -> np.ndarray:
   import skimage.data  # pylint: disable=g-import-not-at-top
   img = getattr(skimage.data, name)()

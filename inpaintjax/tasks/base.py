@@ -16,7 +16,8 @@ in its state and runs its critic loop inside `train_step`; a classifier leaves
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import optax
 
