@@ -34,6 +34,12 @@ centre-4 holes: 23.15 dB, rgb_dist 30.49):
           3,000 steps (4 min, 4 CPU devices): rgb_dist 36.7, hole_psnr 21.41 dB, hole MSE
           0.0113 (plateau from ~2,000 steps: 21.26 / 21.49 / 21.41 dB at 1k / 2k / 3k),
           i.e. worse than biharmonic, as the issue's calibration run found.
+  patch_size sweep (short: 600 steps each, faithful model, 1,000 validation images):
+    python -m inpaintjax.sweep --config=configs/patch_cnn.py --sweep=patch_size \
+      --set data.name=npz:../shared/data/cifar10_train.npz data.holdout=0.04 \
+      data.eval_limit=1000 num_steps=600 eval_every=150
+    m = 1..6: rgb_dist 19.0 / 25.4 / 32.5 / 39.4 / 44.1 / 47.2, hole_psnr 29.26 / 25.44 /
+    22.79 / 20.91 / 19.65 / 18.87 dB. The ablation sweep (32 members) is not yet run.
 """
 
 import itertools

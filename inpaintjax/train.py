@@ -121,7 +121,9 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
         ckpt.save(done, state)
         last_saved = done
   finally:
-    # Whatever stops the loop (end, NaN, Ctrl-C, a crash), saves already started reach disk.
+    # Whatever stops the loop (end, NaN, Ctrl-C, a crash), saves already started reach disk
+    # and the prefetch thread is stopped before the interpreter can exit.
+    batches.close()
     progress.close()
     ckpt.close()
     log.close()

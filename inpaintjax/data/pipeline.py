@@ -85,7 +85,9 @@ def train_batches(ds: Dataset, batch_size: int, seed: int, start_step: int, shar
     while True:
       yield buffer.get()
   finally:
+    # Join the producer: a thread still inside JAX when the interpreter exits aborts it.
     stop.set()
+    thread.join()
 
 
 def eval_batches(images: np.ndarray, batch_size: int, extras: dict[str, np.ndarray] | None = None
