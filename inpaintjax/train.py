@@ -73,7 +73,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
                         jax.process_count()), data_sharding)
   state = create_state(task, config, example, mesh)
   n_params = sum(x.size for x in jax.tree.leaves(getattr(state, 'params', state)))
-  log.info(f'{config.model.name if "model" in config else config.task}: {n_params:,} parameters')
+  log.info(f'{config.task} task: {n_params:,} parameters')
 
   ckpt = checkpoint.Checkpointer(workdir, config.keep_checkpoints)
   start_step = 0
