@@ -2,6 +2,7 @@
 
   python -m inpaintjax.evaluate --workdir=RUN [--data=...] [--hole=center-8] [--limit=N]
   python -m inpaintjax.evaluate --baseline=biharmonic --data=npz:PATH --hole=center-8
+  python -m inpaintjax.evaluate --workdir=CORRECTOR_RUN --classifier=CLASSIFIER_RUN
 
 Both score predictions the same way: composite into the known pixels, map to
 the 8-bit grid, then the metrics of `inpaintjax.metrics`, per image, then the
@@ -9,6 +10,8 @@ mean over every image (the last batch is padded for the compiled shape and the
 padding dropped, never the images). Holes come from `--hole` and `--seed`, so
 every method sees the same holes. Prints a markdown table and writes
 `eval.json` and a PNG grid to `--out` (default RUN/eval or runs/baselines).
+Correctors and classifiers are scored by the classifier test instead
+(inpaintjax.classifier_test): `--classifier=RUN` names the judge.
 """
 
 from __future__ import annotations
@@ -99,29 +102,47 @@ def device_batch_size(batch_size: int) -> int:
   return -(-batch_size // d) * d
 
 
-def eval_losses(task, state, images_u8, mask, batch_size, mesh) -> dict[str, float]:
-  """Means of the task's per-example eval_step metrics over every image."""
+def eval_keys(seed: int, num: int) -> np.ndarray:
+  """One PRNG key per evaluation image, (N, 2) uint32: key i = fold_in(PRNGKey(seed), i)."""
+  fold = jax.vmap(jax.random.fold_in, in_axes=(None, 0))
+  return np.asarray(fold(jax.random.PRNGKey(seed), jnp.arange(num, dtype=jnp.uint32)))
+
+
+def eval_losses(task, state, images_u8, extras, batch_size, mesh) -> dict[str, float]:
+  """Means of the task's per-example eval_step metrics over every image.
+
+  `extras` are per-image arrays (mask, key, label) batched beside the images.
+  """
   repl, data = parallel.replicated(mesh), parallel.batch_sharding(mesh)
   step = jax.jit(task.eval_step, in_shardings=(repl, data))
   values: dict[str, list] = {}
-  for batch, n_valid in pipeline.eval_batches(images_u8, batch_size, {'mask': mask}):
+  for batch, n_valid in pipeline.eval_batches(images_u8, batch_size, extras):
     for k, v in step(state, batch).items():
       values.setdefault(k, []).append(np.asarray(v)[:n_valid])
   return {k: float(np.mean(np.concatenate(v))) for k, v in values.items()}
 
 
 def evaluate_state(task, state, eval_ds, config, mesh, grid_path=None) -> dict[str, float]:
-  """The trainer's periodic evaluation: eval_step losses plus PROTOCOL metrics on the eval split."""
+  """The trainer's periodic evaluation: eval_step metrics, PROTOCOL metrics for inpainters,
+  and, when `config.judge` names a classifier run, its accuracy on the task's outputs."""
   images = eval_ds.images
-  mask = eval_masks(task.hole or 'center-8', config.eval_seed, len(images), *images.shape[1:3])
-  batch_size = device_batch_size(config.eval_batch_size)
-  results = eval_losses(task, state, images, mask, batch_size, mesh)
+  extras = {'key': eval_keys(config.eval_seed, len(images))}
+  if eval_ds.labels is not None:
+    extras['label'] = eval_ds.labels
   if task.inpaint is not None:
-    quality, grid = score(model_predictor(task, state, mesh, config.eval_seed), images, mask,
-                          batch_size, config.grid_images)
+    extras['mask'] = eval_masks(task.hole or 'center-8', config.eval_seed, len(images),
+                                *images.shape[1:3])
+  batch_size = device_batch_size(config.eval_batch_size)
+  results = eval_losses(task, state, images, extras, batch_size, mesh)
+  if task.inpaint is not None:
+    quality, grid = score(model_predictor(task, state, mesh, config.eval_seed), images,
+                          extras['mask'], batch_size, config.grid_images)
     results.update(quality)
     if grid_path and jax.process_index() == 0:
       save_grid(grid_path, grid)
+  if config.get('judge'):
+    from inpaintjax import classifier_test  # pylint: disable=g-import-not-at-top
+    results.update(classifier_test.judge_metrics(task, state, eval_ds, config, mesh, grid_path))
   return results
 
 
@@ -146,15 +167,21 @@ def markdown_table(rows: dict[str, dict[str, float]]) -> str:
 
 
 def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', limit: int = 0,
-        seed: int = 0, batch_size: int = 250, out: str = '') -> dict[str, float]:
+        seed: int = 0, batch_size: int = 250, out: str = '', classifier: str = ''
+        ) -> dict[str, float]:
   """The command's work; returns the mean metrics and writes the report files."""
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
+  from inpaintjax import classifier_test  # pylint: disable=g-import-not-at-top
+  if classifier:
+    return classifier_test.report(classifier, workdir, data, limit, seed, batch_size, out)
   if workdir:
-    from inpaintjax import train  # pylint: disable=g-import-not-at-top
-    config, task, state = train.read_run(workdir)
+    config, task, state = classifier_test.load_run(workdir)
+    if config.task == 'classification':
+      return classifier_test.report(workdir, '', data, limit, seed, batch_size, out)
     if task.inpaint is None:
-      raise ValueError(f'The task of {workdir} ({config.task}) does not inpaint.')
+      raise ValueError(f'The task of {workdir} ({config.task}) does not inpaint; '
+                       'score a corrector with --classifier=CLASSIFIER_RUN.')
     mesh = parallel.make_mesh()
     ds = (eval_dataset(data, limit, config.data.channels, config.data) if data
           else sources.load_split(config.data, 'eval'))
@@ -200,6 +227,8 @@ def main(argv=None) -> int:
   p.add_argument('--seed', type=int, default=0, help='Seed of random holes.')
   p.add_argument('--batch_size', type=int, default=250)
   p.add_argument('--out', default='', help='Folder for eval JSON and grid PNG.')
+  p.add_argument('--classifier', default='',
+                 help='A classifier run that judges the corrector in --workdir.')
   args = p.parse_args(argv)
   try:
     run(**vars(args))

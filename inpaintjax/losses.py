@@ -3,12 +3,17 @@
 Each pixel error (`squared`, `absolute`, `euclidean`) maps predictions and
 targets of the same NHWC shape to an error per element (or per pixel, for the
 Euclidean colour distance); `weighted_mean` averages it under a per-pixel
-weight map (e.g. a hole mask), over the batch or per example.
+weight map (e.g. a hole mask), over the batch or per example. Binary and
+softmax cross-entropy take logits; the penalties are the optional L1/L2
+regularisers on weights, biases or activations.
 """
 
 from __future__ import annotations
 
+import flax
+import jax
 import jax.numpy as jnp
+import optax
 
 
 def squared_error(pred: jnp.ndarray, target: jnp.ndarray) -> jnp.ndarray:
@@ -70,3 +75,42 @@ def per_example_mse(pred: jnp.ndarray, target: jnp.ndarray,
                     weights: jnp.ndarray | None = None) -> jnp.ndarray:
   """Weighted MSE per example, shape (N,): what evaluation averages without batch bias."""
   return weighted_mean(squared_error(pred, target), weights, per_example=True)
+
+
+def binary_cross_entropy(logits: jnp.ndarray, target: jnp.ndarray,
+                         per_example: bool = False) -> jnp.ndarray:
+  """Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1].
+
+  Takes logits, not probabilities: log-sigmoid is exact where a clipped log(p)
+  saturates, so a confident wrong pixel still has a gradient.
+  """
+  errors = optax.sigmoid_binary_cross_entropy(logits, target)
+  return weighted_mean(errors, None, per_example)
+
+
+def l1_l2_penalty(tree, kind: str) -> jnp.ndarray:
+  """Σ|x| ('l1') or Σx² ('l2') over every array in a pytree."""
+  if kind not in ('l1', 'l2'):
+    raise ValueError(f"Unknown penalty {kind!r}; known: 'l1', 'l2'.")
+  fn = jnp.abs if kind == 'l1' else jnp.square
+  return sum((jnp.sum(fn(x)) for x in jax.tree.leaves(tree)), jnp.zeros(()))
+
+
+def parameter_penalty(params, kind: str, which: str) -> jnp.ndarray:
+  """L1/L2 penalty on a Flax model's 'weights' (kernels) or 'biases'."""
+  leaf = {'weights': 'kernel', 'biases': 'bias'}
+  if which not in leaf:
+    raise ValueError(f"Unknown penalty target {which!r}; known: 'weights', 'biases', "
+                     "'activations'.")
+  flat = flax.traverse_util.flatten_dict(params)
+  return l1_l2_penalty([v for k, v in flat.items() if k[-1] == leaf[which]], kind)
+
+
+def activity_penalty(activations: jnp.ndarray, kind: str) -> jnp.ndarray:
+  """L1/L2 penalty on activations (e.g. an autoencoder's code), summed per example, batch mean."""
+  return l1_l2_penalty(activations, kind) / activations.shape[0]
+
+
+def softmax_cross_entropy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
+  """Cross-entropy per example (N,) of integer `labels` under `logits` (N, K)."""
+  return optax.softmax_cross_entropy_with_integer_labels(logits, labels)

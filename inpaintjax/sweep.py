@@ -6,8 +6,8 @@
 A config file defines `get_sweep(name)`: a list of {dotted key: value}
 overrides. Each member trains in WORKDIR/<member name> with the one trainer
 (so an interrupted sweep resumes member by member), then the command writes
-WORKDIR/results.md (final train loss, validation loss and PROTOCOL metrics per
-member), WORKDIR/plots/<member>.png (validation loss over training, one per
+WORKDIR/results.md (final train loss, validation loss and the family's headline
+metrics per member: PROTOCOL metrics, or classifier accuracies), WORKDIR/plots/<member>.png (validation loss over training, one per
 configuration, as in the source's figures) and WORKDIR/plots/all.png.
 `--print` prints the equivalent `python -m inpaintjax.main` command lines instead.
 """
@@ -60,12 +60,16 @@ def write_report(workdir: str, names: list[str]) -> str:
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   os.makedirs(os.path.join(workdir, 'plots'), exist_ok=True)
-  cols = ['train_loss', 'loss', 'hole_psnr', 'rgb_dist', 'maem', 'ssim']
+  curves = {name: read_curve(os.path.join(workdir, name)) for name in names}
+  # The family's headline metrics, those that some member reports.
+  wanted = ('hole_psnr', 'rgb_dist', 'maem', 'ssim', 'accuracy', 'accuracy_multiple',
+            'accuracy_corrected_single', 'accuracy_corrected_multiple')
+  cols = ['train_loss', 'loss'] + [c for c in wanted if any(c in cv[2] for cv in curves.values())]
   lines = ['| member | ' + ' | '.join(c if c != 'loss' else 'val_loss' for c in cols) + ' |',
            '|---' * (len(cols) + 1) + '|']
   fig_all, ax_all = plt.subplots(figsize=(8, 5))
   for name in names:
-    steps, losses, last = read_curve(os.path.join(workdir, name))
+    steps, losses, last = curves[name]
     lines.append(f'| {name} | ' + ' | '.join(f'{last.get(c, float("nan")):.4g}' for c in cols)
                  + ' |')
     fig, ax = plt.subplots(figsize=(5, 3.5))

@@ -66,6 +66,9 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
 
   mesh = parallel.make_mesh()
   task = tasks.make(config)
+  if task.check_data is not None:
+    task.check_data(train_ds)
+    task.check_data(eval_ds)
   data_sharding = parallel.batch_sharding(mesh)
   order = pipeline.EpochOrder(len(train_ds), config.seed)
   example = pipeline.to_global(

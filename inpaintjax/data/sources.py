@@ -30,6 +30,8 @@ EMBEDDED_GREY = ('camera', 'moon', 'brick', 'grass', 'gravel', 'coins', 'clock',
                  'text', 'cell')
 # Photos kept for evaluation only, so embedded train and test crops never share a photo.
 EMBEDDED_TEST = ('retina', 'coffee', 'coins', 'brick')
+# Short side of the shrunk photo, in crop sizes; the index is an embedded crop's label.
+EMBEDDED_ZOOMS = (1.5, 3.0, 5.0, 8.0)
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -100,8 +102,11 @@ def embedded(split: str, size: int = 32, channels: int = 3, num: int = 4096,
 
   Each photo is shrunk so that its short side is 1.5-8× the crop size (so that
   a crop holds an object's worth of structure, as in CIFAR), then cropped at
-  random. Labels are the photo's index. Colour configs use the colour photos;
-  grey configs use all photos converted to luminance.
+  random. Labels are the zoom level (0-3: the crop spans 1/1.5, 1/3, 1/5 or 1/8 of
+  the photo's short side), a class that train and test crops share although they
+  come from different photos, so a classifier trained offline is testable.
+  Colour configs use the colour photos; grey configs use all photos converted to
+  luminance.
   """
   import skimage.transform  # pylint: disable=g-import-not-at-top
   if split not in ('train', 'test'):
@@ -111,7 +116,7 @@ def embedded(split: str, size: int = 32, channels: int = 3, num: int = 4096,
   rng = np.random.default_rng([seed, split == 'test'])
   crops, labels = [], []
   per_photo = -(-num // len(names))
-  for label, name in enumerate(names):
+  for name in names:
     photo = _photo(name).astype(np.float32) / 255
     if channels == 1 and photo.ndim == 3:
       photo = photo @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -119,7 +124,7 @@ def embedded(split: str, size: int = 32, channels: int = 3, num: int = 4096,
       photo = np.repeat(photo[..., None], 3, axis=-1)
     if photo.ndim == 2:
       photo = photo[..., None]
-    for factor in (1.5, 3.0, 5.0, 8.0):
+    for label, factor in enumerate(EMBEDDED_ZOOMS):
       scale = factor * size / min(photo.shape[:2])
       small = skimage.transform.rescale(photo, min(scale, 1.0), channel_axis=-1,
                                         anti_aliasing=True)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from inpaintjax.models.autoencoder import ConvAutoencoder, DenseAutoencoder
+from inpaintjax.models.classifier import Classifier
 from inpaintjax.models.patch_cnn import PatchCNN
 from inpaintjax.models.unet import UNet
 
 MODELS = {
+    'classifier': Classifier,
+    'conv_autoencoder': ConvAutoencoder,
+    'dense_autoencoder': DenseAutoencoder,
     'patch_cnn': PatchCNN,
     'unet': UNet,
 }

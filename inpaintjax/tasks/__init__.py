@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from inpaintjax.tasks import regression
+from inpaintjax.tasks import classification, correction, regression
 from inpaintjax.tasks.base import Task
 
 TASKS = {
+    'classification': classification.make_task,
+    'correction': correction.make_task,
     'regression': regression.make_task,
 }
 

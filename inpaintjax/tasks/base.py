@@ -6,9 +6,14 @@ A task is built from a config and never touches files or flags:
   train_step(state, batch, rng) -> (state, metrics)   scalar metrics, jitted by the trainer
   eval_step(state, batch) -> metrics           per-example (N,) arrays; batch has a `mask`
   inpaint(state, images, mask, rng) -> images  raw predictions in [0, 1], full size
+  predict(state, images) -> outputs            optional: a corrector's repaired images,
+                                               a classifier's logits (images in [0, 1])
+  check_data(dataset) -> None                  optional: raises if the data can't serve
 
 Batches are dicts of arrays: `image` uint8 NHWC, optional `label`, and for
-evaluation a float `mask` (N, H, W, 1), 1 = missing. A GAN keeps two optimizers
+evaluation a float `mask` (N, H, W, 1), 1 = missing, and `key` (N, 2) uint32, a
+PRNG key per example (fixed by `config.eval_seed`) for tasks whose evaluation
+draws something, such as distortions. A GAN keeps two optimizers
 in its state and runs its critic loop inside `train_step`; a classifier leaves
 `inpaint` as None; nothing in the trainer depends on which.
 """
@@ -26,12 +31,14 @@ from inpaintjax.data import masks
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-  """The four functions of a task, plus the hole it trains on (the evaluator's default)."""
+  """The functions of a task, plus the hole it trains on (the evaluator's default)."""
   init: Callable[..., Any]
   train_step: Callable[..., Any]
   eval_step: Callable[..., Any]
   inpaint: Callable[..., Any] | None
   hole: masks.Hole | None
+  predict: Callable[..., Any] | None = None
+  check_data: Callable[..., None] | None = None
 
 
 def make_optimizer(optim_cfg, num_steps: int) -> optax.GradientTransformation:

@@ -1,0 +1,75 @@
+"""Correcting autoencoders: undo flips, rotations, noise, brightness gradients, occlusions.
+
+Variants (`--config=configs/correcting_ae.py:VARIANT`):
+  dense (default)  the source's final model, 784 → 512 → 512 → 256 → 64 → 784
+                   (3 hidden layers, bottleneck 64, a one-layer decoder), sigmoid
+                   output, binary cross-entropy.
+  conv             the convolutional autoencoder with the same knobs: 3 layers per
+                   side (32, 64, 128 channels; the first two stride 2), bottleneck 64.
+  smoke            a tiny dense model for tests; `conv_smoke` the tiny conv model.
+
+Training damage (`distort.*`, data/distortions.py): mode 'both' — each example
+gets one distortion ('single') or two or three ('multiple'), half and half.
+`judge=RUN` names a classifier run (configs/classifier.py) whose accuracy on
+the corrected evaluation images is logged at every evaluation and appears in
+the sweep table.
+
+Data default: TFDS mnist (embedded grey photos offline). On Kannada-MNIST:
+--config.data.name=npz:../shared/data/kannada_dev.npz --config.data.holdout=0.2
+
+Sweep (model × layers × bottleneck × loss, one table):
+  python -m inpaintjax.sweep --config=configs/correcting_ae.py --sweep=grid \
+      --workdir=runs/cae_sweep --set judge=runs/classifier ...
+
+Results: not yet measured.
+"""
+
+import itertools
+
+from inpaintjax import config_base
+
+VARIANTS = ('', 'dense', 'conv', 'smoke', 'conv_smoke')
+
+
+def get_config(arg=None):
+  """The correcting-autoencoder config for variant `arg`."""
+  arg = arg or 'dense'
+  config_base.check_variant(arg, VARIANTS)
+  c = config_base.base_config()
+  c.task = 'correction'
+  c.model = dict(name='dense_autoencoder', layers=3, width=512, bottleneck=64, mirror=False,
+                 act='relu', dropout=0.0)
+  c.distort = dict(mode='both', kinds=('geometric', 'noise', 'occlusion'),
+                   single_probs=(1 / 3, 1 / 3, 1 / 3), multiple_probs=(1.0, 1.0, 0.5),
+                   geometric_probs=(1 / 3, 1 / 3, 1 / 3), noise_probs=(0.5, 0.5),
+                   noise_sigma=30.0, gradient_max=30.0, gradient_falloff=0.1,
+                   occlusion_min=0.25, occlusion_max=0.5)
+  c.loss.kind = 'bce'
+  c.reg = dict(kind='', target='weights', strength=0.0)  # kind: l1 | l2; target: weights |
+  #                                                        biases | activations.
+  c.judge = ''                # A classifier run: its accuracy on corrected eval images.
+  c.data.name = 'mnist'
+  c.data.channels = 1
+  c.data.image_size = 28
+  c.data.eval_limit = 0
+  c.batch_size = 128
+  c.num_steps = 10_000
+  c.eval_every = 1000
+  c.checkpoint_every = 1000
+  if arg in ('conv', 'conv_smoke'):
+    c.model.update(name='conv_autoencoder', width=32, mirror=True)
+  if arg in ('smoke', 'conv_smoke'):
+    c.model.update(width=8, bottleneck=8, layers=2)
+    config_base.make_smoke(c)
+  return c
+
+
+def get_sweep(name):
+  """Lists of config overrides ({dotted key: value}) for the sweep `name`."""
+  if name == 'grid':
+    grid = itertools.product(('dense_autoencoder', 'conv_autoencoder'), (2, 3, 4),
+                             (32, 64, 128), ('bce', 'mse'))
+    return [{'model.name': m, 'model.width': 512 if m == 'dense_autoencoder' else 32,
+             'model.mirror': True, 'model.layers': layers, 'model.bottleneck': b,
+             'loss.kind': loss} for m, layers, b, loss in grid]
+  raise ValueError(f"Unknown sweep {name!r}; known: 'grid'.")

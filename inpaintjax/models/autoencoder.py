@@ -1,0 +1,110 @@
+"""Correcting autoencoders: dense and convolutional, with a dense bottleneck.
+
+Both map a damaged image (N, H, W, C) in [0, 1] to a repaired one through a
+`bottleneck`-wide code, and share their knobs: `layers` hidden layers per side,
+`width` (units of the first dense layer, or channels of the first convolution),
+`bottleneck`, `act`, `dropout`. The code is sown as
+`intermediates/code` so that an activity regulariser can read it. The output
+is a sigmoid, or linear logits when `output='logits'` (the numerically stable
+way to train with binary cross-entropy; the task applies the sigmoid).
+
+The source's final dense model is 784 → 512 → 512 → 256 → 64 → 784:
+`DenseAutoencoder(layers=3, width=512, bottleneck=64, mirror=False)`.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from inpaintjax.models.layers import activation
+
+
+def dense_widths(layers: int, width: int) -> list[int]:
+  """Encoder widths: `width` for all but the last hidden layer, which has half (512, 512, 256)."""
+  if layers < 1:
+    raise ValueError(f'An autoencoder needs at least one hidden layer per side, got {layers}.')
+  return [width] * (layers - 1) + [max(width // 2, 1)]
+
+
+def _output(x: jnp.ndarray, kind: str) -> jnp.ndarray:
+  if kind not in ('sigmoid', 'logits'):
+    raise ValueError(f"Unknown autoencoder output {kind!r}; known: 'sigmoid', 'logits'.")
+  return nn.sigmoid(x) if kind == 'sigmoid' else x
+
+
+class DenseAutoencoder(nn.Module):
+  """flatten → dense × layers → bottleneck → [dense × layers, mirrored] → dense → reshape."""
+  out_channels: int
+  layers: int = 3
+  width: int = 512
+  bottleneck: int = 64
+  mirror: bool = True  # False: the decoder is one dense layer, as in the source's final model.
+  act: str = 'relu'
+  dropout: float = 0.0
+  output: str = 'sigmoid'
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    act = activation(self.act)
+    n, height, width = x.shape[:3]
+    widths = dense_widths(self.layers, self.width)
+    h = x.reshape(n, -1)
+    for w in widths:
+      h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w)(h)))
+    code = act(nn.Dense(self.bottleneck, name='bottleneck')(h))
+    self.sow('intermediates', 'code', code)
+    h = code
+    for w in (reversed(widths) if self.mirror else ()):
+      h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w)(h)))
+    h = nn.Dense(height * width * self.out_channels)(h)
+    return _output(h.reshape(n, height, width, self.out_channels), self.output)
+
+
+class ConvAutoencoder(nn.Module):
+  """3×3 convolutions (the first two stride 2) → dense bottleneck → mirrored decoder.
+
+  Channels double per layer from `width` (capped at 4×). The dense code gives
+  every output pixel a view of the whole image, which undoing a flip or a
+  rotation needs.
+  """
+  out_channels: int
+  layers: int = 3
+  width: int = 32
+  bottleneck: int = 64
+  mirror: bool = True  # False: the decoder is one dense layer, like the dense source model.
+  act: str = 'relu'
+  dropout: float = 0.0
+  output: str = 'sigmoid'
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    act = activation(self.act)
+    if self.layers < 1:
+      raise ValueError(f'An autoencoder needs at least one layer per side, got {self.layers}.')
+    n, height, width = x.shape[:3]
+    downs = min(self.layers, 2)
+    if height % 2**downs or width % 2**downs:
+      raise ValueError(f'ConvAutoencoder halves the image {downs} times: {height}×{width} '
+                       f'must be divisible by {2**downs}.')
+    chans = [self.width * 2**min(i, 2) for i in range(self.layers)]
+    h = x
+    for i, c in enumerate(chans):
+      stride = 2 if i < downs else 1
+      h = act(nn.Conv(c, (3, 3), strides=(stride, stride))(h))
+      h = nn.Dropout(self.dropout, deterministic=not train)(h)
+    small = h.shape[1:]
+    code = act(nn.Dense(self.bottleneck, name='bottleneck')(h.reshape(n, -1)))
+    self.sow('intermediates', 'code', code)
+    if not self.mirror:
+      h = nn.Dense(height * width * self.out_channels)(code)
+      return _output(h.reshape(n, height, width, self.out_channels), self.output)
+    h = act(nn.Dense(small[0] * small[1] * small[2])(code)).reshape((n,) + small)
+    for i in reversed(range(self.layers)):
+      c = chans[max(i - 1, 0)]
+      if i < downs:
+        h = act(nn.ConvTranspose(c, (3, 3), strides=(2, 2))(h))
+      else:
+        h = act(nn.Conv(c, (3, 3))(h))
+      h = nn.Dropout(self.dropout, deterministic=not train)(h)
+    return _output(nn.Conv(self.out_channels, (3, 3))(h), self.output)

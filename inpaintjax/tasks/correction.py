@@ -1,0 +1,121 @@
+"""Correcting autoencoders: repair images damaged by several distortions at once.
+
+Each training image is distorted on device (data/distortions.py: a flip or
+rotation, Gaussian noise or a brightness gradient, a black occlusion), one key
+per example, and the autoencoder learns to give back the clean image. The mode
+`distort.mode` is 'single', 'multiple', or 'both' (each example single or
+multiple with equal probability: a corrector must also leave an upright image
+upright, which multiple-mode training alone never shows it).
+
+Loss (`loss.kind`): 'bce', binary cross-entropy on the model's logits (the
+source's choice), or 'mse' on sigmoid(logits); plus an optional L1/L2 penalty
+`reg.strength · penalty` on the model's weights, biases, or its bottleneck
+code's activations (`reg.kind`, `reg.target`). Evaluation distorts the held-out
+images with the per-example keys of `config.eval_seed`, so every evaluation and
+every model sees the same damage.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax.training import train_state
+
+from inpaintjax import losses, models
+from inpaintjax.data import distortions
+from inpaintjax.tasks.base import Task, make_optimizer
+
+MODES = ('single', 'multiple', 'both')
+LOSSES = ('bce', 'mse')
+
+
+def reconstruction(kind: str, logits: jnp.ndarray, target: jnp.ndarray,
+                   per_example: bool = False) -> jnp.ndarray:
+  """'bce' on logits, or 'mse' of sigmoid(logits), against targets in [0, 1]."""
+  if kind == 'bce':
+    return losses.binary_cross_entropy(logits, target, per_example)
+  if kind == 'mse':
+    err = losses.squared_error(jax.nn.sigmoid(logits), target)
+    return losses.weighted_mean(err, None, per_example)
+  raise ValueError(f'Unknown correction loss {kind!r}; known: {LOSSES}.')
+
+
+def penalty(reg_cfg, params, code) -> jnp.ndarray:
+  """reg.strength × the L1/L2 penalty on weights, biases or the code ('' = none)."""
+  if not reg_cfg.kind or not reg_cfg.strength:
+    return jnp.zeros(())
+  if reg_cfg.target == 'activations':
+    value = losses.activity_penalty(code, reg_cfg.kind)
+  else:
+    value = losses.parameter_penalty(params, reg_cfg.kind, reg_cfg.target)
+  return reg_cfg.strength * value
+
+
+def make_distorter(distort_cfg):
+  """`distort(keys (N, 2), images) -> images` for the config's mode, one key per example."""
+  mode = distort_cfg.mode
+  if mode not in MODES:
+    raise ValueError(f'Unknown distort.mode {mode!r}; known: {MODES}.')
+  single = distortions.from_config(distort_cfg, mode='single')
+  multiple = distortions.from_config(distort_cfg, mode='multiple')
+
+  def one(key, image):
+    k_mode, k_dist = jax.random.split(key)
+    if mode != 'both':
+      return distortions.distort(k_dist, image, single if mode == 'single' else multiple)[0]
+    use_single = jax.random.bernoulli(k_mode)
+    return jnp.where(use_single, distortions.distort(k_dist, image, single)[0],
+                     distortions.distort(k_dist, image, multiple)[0])
+
+  return jax.vmap(one)
+
+
+def make_task(config) -> Task:
+  """The correction task for `config` (see configs/correcting_ae.py)."""
+  distort = make_distorter(config.distort)
+  kind, reg_cfg = config.loss.kind, config.reg
+  if kind not in LOSSES:
+    raise ValueError(f'Unknown correction loss {kind!r}; known: {LOSSES}.')
+
+  def logits_and_code(state, params, x, train, rng=None):
+    rngs = {'dropout': rng} if train else {}
+    logits, inter = state.apply_fn({'params': params}, x, train=train, rngs=rngs,
+                                   mutable=['intermediates'])
+    return logits, inter['intermediates']['code'][0]
+
+  def init(rng, batch):
+    x = batch['image'].astype(jnp.float32) / 255.0
+    model = models.build(config.model, out_channels=x.shape[-1], output='logits')
+    params = model.init({'params': rng}, x)['params']
+    return train_state.TrainState.create(apply_fn=model.apply, params=params,
+                                         tx=make_optimizer(config.optim, config.num_steps))
+
+  def train_step(state, batch, rng):
+    k_dist, k_drop = jax.random.split(rng)
+    clean = batch['image'].astype(jnp.float32) / 255.0
+    damaged = distort(jax.random.split(k_dist, clean.shape[0]), clean)
+
+    def loss_fn(params):
+      logits, code = logits_and_code(state, params, damaged, True, k_drop)
+      recon = reconstruction(kind, logits, clean)
+      return recon + penalty(reg_cfg, params, code), recon
+
+    (loss, recon), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    return state.apply_gradients(grads=grads), {'loss': loss, 'reconstruction': recon}
+
+  def eval_step(state, batch):
+    clean = batch['image'].astype(jnp.float32) / 255.0
+    damaged = distort(batch['key'], clean)
+    logits, _ = logits_and_code(state, state.params, damaged, False)
+    return {'loss': reconstruction(kind, logits, clean, per_example=True),
+            'mse': losses.weighted_mean(losses.squared_error(jax.nn.sigmoid(logits), clean),
+                                        None, per_example=True),
+            'mse_damaged': losses.weighted_mean(losses.squared_error(damaged, clean), None,
+                                                per_example=True)}
+
+  def predict(state, images01):
+    logits, _ = logits_and_code(state, state.params, images01, False)
+    return jax.nn.sigmoid(logits)
+
+  return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=None, hole=None,
+              predict=predict)
