@@ -70,9 +70,10 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
     task.check_data(train_ds)
     task.check_data(eval_ds)
   data_sharding = parallel.batch_sharding(mesh)
+  step_batch = config.batch_size * task.batch_multiple
   order = pipeline.EpochOrder(len(train_ds), config.seed)
   example = pipeline.to_global(
-      pipeline.batch_at(train_ds, order, 0, config.batch_size, jax.process_index(),
+      pipeline.batch_at(train_ds, order, 0, step_batch, jax.process_index(),
                         jax.process_count()), data_sharding)
   state = create_state(task, config, example, mesh)
   n_params = sum(x.size for x in jax.tree.leaves(getattr(state, 'params', state)))
@@ -88,7 +89,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
 
   train_step = jit_train_step(task, mesh)
   train_key = jax.random.PRNGKey(config.seed)
-  batches = pipeline.train_batches(train_ds, config.batch_size, config.seed, start_step,
+  batches = pipeline.train_batches(train_ds, step_batch, config.seed, start_step,
                                    data_sharding, config.prefetch)
   window: dict[str, list] = {}
   eval_metrics: dict[str, float] = {}

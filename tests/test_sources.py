@@ -113,3 +113,18 @@ def test_eval_batches_pad_and_keep_every_image():
     assert batch['image'].shape[0] == 4
     seen.extend(batch['image'][:n_valid, 0, 0, 0].tolist())
   assert seen == list(range(10))
+
+
+def test_datasets_joined_with_plus_are_concatenated_in_order(tmp_path):
+  a, b = tmp_path / 'a.npz', tmp_path / 'b.npz'
+  np.savez(a, images=np.zeros((3, 4, 4, 1), np.uint8), labels=np.arange(3))
+  np.savez(b, images=np.ones((2, 4, 4, 1), np.uint8), labels=np.arange(2) + 7)
+  cfg = config_base.base_config().data
+  cfg.update(name=f'npz:{a}+npz:{b}', channels=0, holdout=0.4)
+  train, held = sources.load_split(cfg, 'train'), sources.load_split(cfg, 'eval')
+  assert len(train) == 3 and len(held) == 2
+  np.testing.assert_array_equal(held.labels, [7, 8])  # The holdout is the last file's tail.
+  np.savez(tmp_path / 'c.npz', images=np.zeros((2, 5, 5, 1), np.uint8))
+  cfg.name = f'npz:{a}+npz:{tmp_path / "c.npz"}'
+  with pytest.raises(ValueError, match='same image shape'):
+    sources.load_split(cfg, 'train')

@@ -1,4 +1,7 @@
-"""Random augmentation inside the jitted step, through dm_pix: flips, small rotation and zoom.
+"""Random augmentation inside the jitted step, through dm_pix: flips, small rotation and zoom,
+and (for the context encoders) small hue, saturation and contrast changes and Gaussian blur.
+
+Images are in [0, 1]; colour changes are clipped back into that range.
 
 Runs on device on a float batch, one key per image, so it costs no host time and
 is a pure function of the step's key (resume-exact).
@@ -23,19 +26,36 @@ def rotate_zoom(image: jnp.ndarray, angle: jnp.ndarray, scale: jnp.ndarray) -> j
 
 
 def augment(key: jax.Array, images: jnp.ndarray, flip: bool = False, rotate_deg: float = 0.0,
-            zoom: float = 0.0) -> jnp.ndarray:
-  """Random left-right flip, rotation in ±rotate_deg and zoom in [1, 1+zoom], per image."""
-  if not (flip or rotate_deg or zoom):
+            zoom: float = 0.0, hue: float = 0.0, saturation: float = 0.0, contrast: float = 0.0,
+            blur_sigma: float = 0.0) -> jnp.ndarray:
+  """Random augmentation of [0, 1] NHWC images, one key per image; zero settings are off.
+
+  flip: left-right flip with probability 1/2; rotate_deg: rotation in ±rotate_deg; zoom: scale
+  in [1, 1+zoom]; hue: shift in ±hue of the colour wheel; saturation, contrast: factor in
+  [1-s, 1+s]; blur_sigma: Gaussian blur with σ uniform in [0, blur_sigma] pixels.
+  """
+  if not (flip or rotate_deg or zoom or hue or saturation or contrast or blur_sigma):
     return images
+  colour = images.shape[-1] == 3
 
   def one(k, image):
-    k_flip, k_angle, k_zoom = jax.random.split(k, 3)
+    k_flip, k_angle, k_zoom, k_hue, k_sat, k_con, k_blur = jax.random.split(k, 7)
     if flip:
       image = pix.random_flip_left_right(k_flip, image)
     if rotate_deg or zoom:
       angle = jnp.deg2rad(rotate_deg) * jax.random.uniform(k_angle, minval=-1.0, maxval=1.0)
       scale = 1.0 + zoom * jax.random.uniform(k_zoom)
       image = rotate_zoom(image, angle, scale)
-    return image
+    if hue and colour:
+      image = pix.random_hue(k_hue, image, hue)
+    if saturation and colour:
+      image = pix.random_saturation(k_sat, image, 1.0 - saturation, 1.0 + saturation)
+    if contrast:
+      image = pix.random_contrast(k_con, image, 1.0 - contrast, 1.0 + contrast)
+    if blur_sigma:
+      # A tiny floor keeps the kernel finite when σ is drawn near 0 (then it is the identity).
+      sigma = jnp.maximum(blur_sigma * jax.random.uniform(k_blur), 1e-3)
+      image = pix.gaussian_blur(image, sigma, kernel_size=5)
+    return jnp.clip(image, 0.0, 1.0) if (hue or saturation or contrast) else image
 
   return jax.vmap(one)(jax.random.split(key, images.shape[0]), images)

@@ -5,6 +5,7 @@
     through `tfds.data_source` (array_record, no TensorFlow needed to read);
   * `npz:PATH`, a file with `images` (uint8, N×H×W×C or N×H×W) and optional
     `labels`, like the files in the project's shared data folder;
+  * several of those joined with '+' (`npz:a.npz+npz:b.npz`), concatenated in order;
   * `embedded`: deterministic crops of the photos that ship inside the
     scikit-image wheel, so every config runs offline. Train and test crops
     come from different photos.
@@ -176,8 +177,25 @@ def _match_channels(ds: Dataset, channels: int) -> Dataset:
   return Dataset(images, ds.labels, ds.name)
 
 
+def concatenate(parts: list[Dataset]) -> Dataset:
+  """Datasets of the same image shape, one after the other (labels kept only if all have them)."""
+  shapes = {p.images.shape[1:] for p in parts}
+  if len(shapes) > 1:
+    raise ValueError('Datasets joined with "+" must have the same image shape, got '
+                     + ', '.join(f'{p.name}: {p.images.shape[1:]}' for p in parts))
+  labels = (np.concatenate([p.labels for p in parts])
+            if all(p.labels is not None for p in parts) else None)
+  return Dataset(np.concatenate([p.images for p in parts]), labels,
+                 '+'.join(p.name for p in parts))
+
+
 def _read(name: str, split: str, data_cfg) -> Dataset:
-  """One dataset split by name, no fallback; `split` is 'train' or 'test'."""
+  """One dataset split by name, no fallback; `split` is 'train' or 'test'.
+
+  'A+B' reads both and concatenates them, in that order (a holdout comes from B's end).
+  """
+  if '+' in name:
+    return concatenate([_read(part, split, data_cfg) for part in name.split('+')])
   if name.startswith('npz:'):
     return load_npz(os.path.expanduser(name[4:]))
   if name == 'embedded':

@@ -6,12 +6,15 @@ import dataclasses
 
 from inpaintjax.models.autoencoder import ConvAutoencoder, DenseAutoencoder
 from inpaintjax.models.classifier import Classifier
+from inpaintjax.models.context_encoder import ContextEncoder, Discriminator
 from inpaintjax.models.patch_cnn import PatchCNN
 from inpaintjax.models.unet import UNet
 
 MODELS = {
     'classifier': Classifier,
+    'context_encoder': ContextEncoder,
     'conv_autoencoder': ConvAutoencoder,
+    'discriminator': Discriminator,
     'dense_autoencoder': DenseAutoencoder,
     'patch_cnn': PatchCNN,
     'unet': UNet,

@@ -11,6 +11,7 @@ ACTIVATIONS = {
     'gelu': nn.gelu,
     'elu': nn.elu,
     'leaky_relu': nn.leaky_relu,
+    'lrelu': lambda x: nn.leaky_relu(x, 0.2),  # DCGAN's slope.
     'swish': nn.swish,
 }
 

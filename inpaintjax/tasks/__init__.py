@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from inpaintjax.tasks import classification, correction, regression
+from inpaintjax.tasks import adversarial, classification, correction, regression
 from inpaintjax.tasks.base import Task
 
 TASKS = {
+    'adversarial': adversarial.make_task,
     'classification': classification.make_task,
     'correction': correction.make_task,
     'regression': regression.make_task,

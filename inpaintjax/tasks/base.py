@@ -9,6 +9,7 @@ A task is built from a config and never touches files or flags:
   predict(state, images) -> outputs            optional: a corrector's repaired images,
                                                a classifier's logits (images in [0, 1])
   check_data(dataset) -> None                  optional: raises if the data can't serve
+  batch_multiple                               batches per train step (default 1)
 
 Batches are dicts of arrays: `image` uint8 NHWC, optional `label`, and for
 evaluation a float `mask` (N, H, W, 1), 1 = missing, and `key` (N, 2) uint32, a
@@ -39,6 +40,10 @@ class Task:
   hole: masks.Hole | None
   predict: Callable[..., Any] | None = None
   check_data: Callable[..., None] | None = None
+  # A train step consumes batch_multiple × config.batch_size images (a GAN: one batch per
+  # critic update plus one for the generator).
+  batch_multiple: int = 1
+  parts: dict = dataclasses.field(default_factory=dict)
 
 
 def make_optimizer(optim_cfg, num_steps: int) -> optax.GradientTransformation:

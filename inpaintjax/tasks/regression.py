@@ -104,8 +104,9 @@ def make_task(config) -> Task:
 
   def train_step(state, batch, rng):
     k_aug, k_mask, k_drop = jax.random.split(rng, 3)
-    x = to_model_scale(batch['image'], signed)
-    x = augment.augment(k_aug, x, **config.augment)
+    # Augment in [0, 1] (colour changes need it), then go to the model's scale.
+    x = augment.augment(k_aug, batch['image'].astype(jnp.float32) / 255.0, **config.augment)
+    x = 2.0 * x - 1.0 if signed else x
     mask = masks.make_masks(hole, k_mask, *x.shape[:3])
 
     def loss_fn(params):

@@ -1,0 +1,81 @@
+"""Context encoders on CIFAR-10 centre-8 holes: L2, DCGAN, WGAN, WGAN-GP; the overlap trick.
+
+Variants (`--config=configs/context_encoder.py:VARIANT`):
+  l2 (default)  the L2 context encoder (α = 1): [conv–conv–pool]×3 from 32 filters with
+                batch norm, a 512-unit dense bottleneck with dropout 0.5, a transposed-
+                convolution decoder to the 8×8 patch; Adam 1e-3 with cosine decay.
+  dcgan         + a DCGAN discriminator on the patch (α = 0.999): separate real and fake
+                batches, soft/noisy labels (real U[0.9, 1.1], fake U[0, 0.2], 5% flipped),
+                the non-saturating generator loss; Adam 2e-4, β1 = 0.5.
+  wgan          + a WGAN critic, 5 critic updates per generator update, weights clipped to
+                ±0.01, RMSProp 5e-5 (the WGAN paper's settings); the overlap trick: a 16×16
+                patch, the 4-pixel ring around the hole weighted 10.
+  wgan_gp       + a critic with gradient penalty λ = 10, no batch norm, Adam(1e-4, 0, 0.9).
+  smoke, dcgan_smoke, wgan_smoke, wgan_gp_smoke   tiny versions for tests.
+
+Switch the overlap trick with --config.overlap=4 (0 = off); the critic's backbone with
+--config.critic.kind=dcgan|plain|vgg|resnet|inception; the generator's with
+--config.model.backbone=plain|vgg|resnet|inception.
+
+Data: as configs/unet.py (TFDS cifar10; embedded photos offline; the shared npz with
+--config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04).
+
+Results: not yet measured.
+"""
+
+from inpaintjax import config_base
+
+VARIANTS = ('', 'l2', 'dcgan', 'wgan', 'wgan_gp')
+
+
+def get_config(arg=None):
+  """The context-encoder config for variant `arg` (add '_smoke' for the tiny version)."""
+  arg = arg or 'l2'
+  smoke = arg == 'smoke' or arg.endswith('_smoke')
+  kind = 'l2' if arg == 'smoke' else arg.removesuffix('_smoke')
+  config_base.check_variant(kind, VARIANTS)
+  c = config_base.base_config()
+  c.task = 'adversarial'
+  c.model = dict(name='context_encoder', backbone='plain', channels=32, stages=3,
+                 downsample='pool', batch_norm=True, bottleneck='dense', bottleneck_units=512,
+                 dropout=0.5, act='relu', output='tanh')
+  c.critic = dict(name='discriminator', kind='dcgan', channels=64, depth=3, batch_norm=True,
+                  act='lrelu')
+  c.adversary = dict(kind='none', alpha=0.999, n_critic=1, on='patch', separate_batches=True,
+                     soft_labels=True, real_range=(0.9, 1.1), fake_range=(0.0, 0.2),
+                     flip_prob=0.05, non_saturating=True, clip=0.01, gp_weight=10.0)
+  c.critic_optim = config_base.base_config().optim
+  c.critic_optim.update(learning_rate=2e-4, b1=0.5)
+  c.overlap = 0               # Pixels of context predicted around the hole (the overlap trick).
+  c.loss.known_weight = 10.0  # With overlap: the ring's weight (the hole's is loss.hole_weight).
+  c.hole = 'center-8'
+  c.hole_fill = '-1'
+  c.signed = True
+  # Small colour changes only: blurring the targets would teach blurry patches.
+  c.augment.update(flip=True, hue=0.02, saturation=0.1, contrast=0.1, blur_sigma=0.0)
+  c.optim.update(learning_rate=1e-3, schedule='cosine', warmup_steps=100)
+  c.batch_size = 64
+  c.num_steps = 6000
+  c.eval_every = 500
+  c.checkpoint_every = 250
+  c.data.eval_limit = 2000
+
+  if kind == 'dcgan':
+    c.adversary.kind = 'dcgan'
+    c.optim.learning_rate = 2e-4
+    c.optim.b1 = 0.5
+  elif kind in ('wgan', 'wgan_gp'):
+    c.adversary.update(kind=kind, n_critic=5)
+    c.overlap = 4
+    if kind == 'wgan':
+      c.critic_optim.update(name='rmsprop', learning_rate=5e-5)
+      c.optim.update(name='rmsprop', learning_rate=5e-5, schedule='constant')
+    else:
+      c.critic.batch_norm = False  # The penalty is per example; batch norm would mix them.
+      c.critic_optim.update(name='adam', learning_rate=1e-4, b1=0.0, b2=0.9)
+      c.optim.update(learning_rate=1e-4, b1=0.0, b2=0.9)
+  if smoke:
+    c.model.update(channels=4, stages=2, bottleneck_units=16)
+    c.critic.update(channels=4, depth=2)
+    config_base.make_smoke(c)
+  return c

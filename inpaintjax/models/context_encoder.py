@@ -1,0 +1,100 @@
+"""Context encoder (generator) and the DCGAN/WGAN discriminator (critic).
+
+ContextEncoder: a backbone (models/backbones.py) encodes the masked image, a
+bottleneck — fully connected (`bottleneck='dense'`, `bottleneck_units` wide,
+dropout) or convolutional (a VALID convolution over the whole feature map to
+`bottleneck_units` channels) — and a decoder of stride-2 transposed
+convolutions produce the hole's patch (`patch_size`, e.g. 8, or 16 with the
+overlap trick) or, with `patch_size=0`, the whole image.
+
+Discriminator: DCGAN's strided convolutions (`depth` of them, LeakyReLU 0.2,
+batch norm after all but the first) or a backbone with stride-2 stages, then a
+convolution over what is left to one number per example: a logit for DCGAN, an
+unbounded score for a WGAN critic (where batch norm must be off with a gradient
+penalty).
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from inpaintjax.models.backbones import Backbone, ConvBN
+from inpaintjax.models.layers import activation
+
+OUTPUTS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x: x}
+
+
+def decoder_plan(size: int) -> tuple[int, int]:
+  """(start size, number of ×2 upsamplings) to reach `size`: halve while even and above 4."""
+  start, ups = size, 0
+  while start % 2 == 0 and start > 4:
+    start, ups = start // 2, ups + 1
+  return start, ups
+
+
+class ContextEncoder(nn.Module):
+  """Masked image (N, H, W, C') → hole patch (N, p, p, C) or image (N, H, W, C)."""
+  out_channels: int
+  patch_size: int = 0
+  backbone: str = 'plain'
+  channels: int = 32
+  stages: int = 3
+  downsample: str = 'pool'
+  batch_norm: bool = True
+  bottleneck: str = 'dense'
+  bottleneck_units: int = 512
+  dropout: float = 0.5
+  act: str = 'relu'
+  output: str = 'tanh'
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    if self.output not in OUTPUTS:
+      raise ValueError(f'Unknown output {self.output!r}; known: {sorted(OUTPUTS)}.')
+    act = activation(self.act)
+    n = x.shape[0]
+    h = Backbone(kind=self.backbone, channels=self.channels, stages=self.stages,
+                 downsample=self.downsample, batch_norm=self.batch_norm, act=self.act)(x, train)
+    size = self.patch_size or x.shape[1]
+    start, ups = decoder_plan(size)
+    width = self.channels * 2**max(self.stages - 1, 0)
+    if self.bottleneck == 'dense':
+      z = act(nn.Dense(self.bottleneck_units)(h.reshape(n, -1)))
+      z = nn.Dropout(self.dropout, deterministic=not train)(z)
+      h = act(nn.Dense(start * start * width)(z)).reshape(n, start, start, width)
+    elif self.bottleneck == 'conv':
+      z = nn.Conv(self.bottleneck_units, h.shape[1:3], padding='VALID')(h)
+      z = nn.Dropout(self.dropout, deterministic=not train)(act(z))
+      h = act(nn.ConvTranspose(width, (start, start), padding='VALID')(z))
+    else:
+      raise ValueError(f"Unknown bottleneck {self.bottleneck!r}; known: 'dense', 'conv'.")
+    for _ in range(ups):
+      width = max(width // 2, self.channels)
+      h = nn.ConvTranspose(width, (3, 3), strides=(2, 2), use_bias=not self.batch_norm)(h)
+      if self.batch_norm:
+        h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(h)
+      h = act(h)
+    h = nn.Conv(self.out_channels, (3, 3))(h)
+    return OUTPUTS[self.output](h)
+
+
+class Discriminator(nn.Module):
+  """Patch or image (N, h, w, C) → one logit / critic score per example, shape (N,)."""
+  kind: str = 'dcgan'
+  channels: int = 64
+  depth: int = 3
+  batch_norm: bool = True
+  act: str = 'lrelu'
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    if self.kind == 'dcgan':
+      for i in range(self.depth):
+        # DCGAN: no batch norm on the first layer, which sees the pixels.
+        x = ConvBN(self.channels * 2**i, kernel=4, stride=2,
+                   batch_norm=self.batch_norm and i > 0, act=self.act)(x, train)
+    else:
+      x = Backbone(kind=self.kind, channels=self.channels, stages=self.depth, downsample='stride',
+                   batch_norm=self.batch_norm, act=self.act)(x, train)
+    return nn.Conv(1, x.shape[1:3], padding='VALID')(x).reshape(x.shape[0])
