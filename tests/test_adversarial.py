@@ -1,0 +1,157 @@
+"""The context encoders' critic loop, losses and labels, on tiny models and 8×8 images."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from inpaintjax import models, tasks
+from inpaintjax.tasks import adversarial
+from inpaintjax.tasks.regression import reconstruction_loss
+from tests.conftest import load
+
+TINY = {'hole': 'center-4', 'overlap': 0, 'model.stages': 1, 'critic.depth': 1, 'augment.hue': 0.0,
+        'augment.saturation': 0.0, 'augment.contrast': 0.0}
+
+
+def _tiny(variant, **overrides):
+  return load(f'context_encoder.py:{variant}', **{**TINY, **overrides})
+
+
+def _batch(n, seed=0):
+  rng = np.random.default_rng(seed)
+  return {'image': jnp.asarray(rng.integers(0, 256, (n, 8, 8, 3)), jnp.uint8)}
+
+
+def _count(opt_state):
+  """Adam's update counter in an optimizer state."""
+  adam = [s for s in jax.tree.leaves(opt_state, is_leaf=lambda s: isinstance(
+      s, optax.ScaleByAdamState)) if isinstance(s, optax.ScaleByAdamState)]
+  return int(adam[0].count)
+
+
+@pytest.fixture(scope='module')
+def wgan_run():
+  """A WGAN (clipping) task with 3 critic updates, its state, and the info of one critic loop."""
+  config = _tiny('wgan_smoke', **{'adversary.n_critic': 3, 'overlap': 1, 'critic_optim.name': 'adam',
+                                  'critic_optim.learning_rate': 0.05})
+  task = tasks.make(config)
+  state = jax.jit(task.init)(jax.random.PRNGKey(0), _batch(8 * 4))
+  xs = jnp.asarray(np.random.default_rng(1).uniform(-1, 1, (3, 8, 8, 8, 3)), jnp.float32)
+  keys = jax.random.split(jax.random.PRNGKey(2), 3)
+  after, info = jax.jit(task.parts['critic_loop'])(state, xs, keys)
+  return config, task, state, after, info
+
+
+def test_critic_loop_updates_the_critic_n_times_and_never_the_generator(wgan_run):
+  config, _, before, after, info = wgan_run
+  chex.assert_shape(info['critic_loss'], (3,))
+  assert _count(after.critic.opt_state) - _count(before.critic.opt_state) == 3
+  chex.assert_trees_all_equal(after.gen.params, before.gen.params)
+  chex.assert_trees_all_equal(after.gen.opt_state, before.gen.opt_state)
+  assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(after.critic.params),
+                                                       jax.tree.leaves(before.critic.params)))
+  assert config.adversary.n_critic == 3
+
+
+def test_each_critic_update_sees_its_own_batch_and_key(wgan_run):
+  *_, info = wgan_run
+  assert len(set(np.asarray(info['real_mean']).round(6).tolist())) == 3
+  assert len(set(np.asarray(info['key_data']).tolist())) == 3
+
+
+def test_every_critic_weight_is_clipped_after_every_update(wgan_run):
+  config, _, _, after, info = wgan_run
+  c = config.adversary.clip
+  # A large learning rate pushes weights past the bound; clipping must bring each update back.
+  assert np.all(np.asarray(info['critic_max_abs_weight']) <= c + 1e-7)
+  assert max(float(jnp.max(jnp.abs(w))) for w in jax.tree.leaves(after.critic.params)) <= c
+
+
+def test_train_step_is_n_critic_critic_updates_and_one_generator_update():
+  config = _tiny('wgan_gp_smoke', **{'adversary.n_critic': 2})
+  task = tasks.make(config)
+  assert task.batch_multiple == 3
+  batch = _batch(8 * 3)
+  state = jax.jit(task.init)(jax.random.PRNGKey(0), batch)
+  new, metrics = jax.jit(task.train_step)(state, batch, jax.random.PRNGKey(1))
+  assert _count(new.critic.opt_state) - _count(state.critic.opt_state) == 2
+  assert _count(new.gen.opt_state) - _count(state.gen.opt_state) == 1
+  assert int(new.step) == int(state.step) + 1
+  for k in ('loss', 'reconstruction', 'adversarial', 'critic_loss'):
+    assert np.isfinite(float(metrics[k])), k
+
+
+def test_gradient_penalty_equals_a_direct_computation():
+  critic = models.build({'name': 'discriminator', 'kind': 'dcgan', 'channels': 2, 'depth': 1,
+                         'batch_norm': False})
+  real = jax.random.uniform(jax.random.PRNGKey(0), (3, 4, 4, 3))
+  fake = jax.random.uniform(jax.random.PRNGKey(1), (3, 4, 4, 3))
+  params = critic.init(jax.random.PRNGKey(2), real)
+  score = lambda x: critic.apply(params, x)
+  key = jax.random.PRNGKey(3)
+  got = adversarial.gradient_penalty(score, real, fake, key)
+  eps = jax.random.uniform(key, (3, 1, 1, 1))
+  direct = []
+  for i in range(3):
+    x_hat = eps[i] * real[i] + (1 - eps[i]) * fake[i]
+    g = jax.grad(lambda z: score(z[None])[0])(x_hat)
+    direct.append((jnp.sqrt(jnp.sum(g ** 2)) - 1.0) ** 2)
+  np.testing.assert_allclose(got, np.mean(direct), rtol=1e-4)
+  # A linear critic f(x) = Σ w·x has gradient w everywhere: the penalty is (‖w‖ − 1)².
+  w = jnp.full((4, 4, 3), 0.5)
+  linear = lambda x: jnp.sum(x * w, axis=(1, 2, 3))
+  np.testing.assert_allclose(adversarial.gradient_penalty(linear, real, fake, key),
+                             (jnp.sqrt(jnp.sum(w ** 2)) - 1) ** 2, rtol=1e-5)
+
+
+def test_soft_noisy_labels_lie_in_their_ranges_and_flip_at_the_set_rate():
+  n, p = 20000, 0.1
+  real = adversarial.noisy_labels(jax.random.PRNGKey(0), n, True, flip_prob=p)
+  fake = adversarial.noisy_labels(jax.random.PRNGKey(1), n, False, flip_prob=p)
+  for labels, own, other in ((real, (0.9, 1.1), (0.0, 0.2)), (fake, (0.0, 0.2), (0.9, 1.1))):
+    labels = np.asarray(labels)
+    in_own = (labels >= own[0]) & (labels <= own[1])
+    in_other = (labels >= other[0]) & (labels <= other[1])
+    assert np.all(in_own | in_other)
+    assert abs(in_other.mean() - p) < 0.01
+  hard = adversarial.noisy_labels(jax.random.PRNGKey(2), 100, True, soft=False)
+  np.testing.assert_array_equal(hard, np.ones(100))
+
+
+def test_overlap_ring_has_the_set_weight_and_the_hole_weight_one():
+  x = jnp.zeros((1, 32, 32, 1))
+  mask = jnp.zeros((1, 32, 32, 1)).at[:, 12:20, 12:20].set(1.0)
+  out = jnp.zeros((1, 16, 16, 1))  # An 8×8 hole plus a 4-pixel ring: the overlap patch.
+
+  def loss_with_error_at(r, c):
+    return float(reconstruction_loss(out, x.at[0, r, c, 0].set(1.0), mask, 1.0, 10.0))
+
+  ring, inside, outside = loss_with_error_at(9, 9), loss_with_error_at(15, 15), loss_with_error_at(
+      2, 2)
+  total = 10.0 * (16 * 16 - 8 * 8) + 1.0 * 8 * 8
+  np.testing.assert_allclose([ring, inside, outside], [10.0 / total, 1.0 / total, 0.0],
+                             rtol=1e-6)
+
+
+@pytest.mark.parametrize('variant,overrides', [
+    ('smoke', {}), ('smoke', {'overlap': 1}), ('dcgan_smoke', {}),
+    ('dcgan_smoke', {'adversary.separate_batches': False, 'adversary.soft_labels': False,
+                     'adversary.non_saturating': False, 'adversary.on': 'image'}),
+    ('wgan_smoke', {}), ('wgan_gp_smoke', {'overlap': 1})])
+def test_one_step_of_each_configuration_gives_finite_losses(variant, overrides):
+  config = _tiny(variant, **{'adversary.n_critic': 1, **overrides})
+  task = tasks.make(config)
+  batch = _batch(8 * task.batch_multiple)
+  state = jax.jit(task.init)(jax.random.PRNGKey(0), batch)
+  _, metrics = jax.jit(task.train_step)(state, batch, jax.random.PRNGKey(1))
+  assert all(np.isfinite(float(v)) for v in metrics.values()), metrics
+  if variant != 'smoke':
+    assert 'critic_loss' in metrics
+
+
+def test_unknown_adversary_is_an_error():
+  with pytest.raises(ValueError, match='adversary.kind'):
+    tasks.make(_tiny('smoke', **{'adversary.kind': 'vae'}))
