@@ -69,7 +69,7 @@ def get_sweep(name):
   if name == 'grid':
     grid = itertools.product(('dense_autoencoder', 'conv_autoencoder'), (2, 3, 4),
                              (32, 64, 128), ('bce', 'mse'))
-    return [{'model.name': m, 'model.width': 512 if m == 'dense_autoencoder' else 32,
+    return [{'model.name': m, 'model.width': 512 if m == 'dense_autoencoder' else 16,
              'model.mirror': True, 'model.layers': layers, 'model.bottleneck': b,
              'loss.kind': loss} for m, layers, b, loss in grid]
   raise ValueError(f"Unknown sweep {name!r}; known: 'grid'.")

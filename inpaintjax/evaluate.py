@@ -47,6 +47,8 @@ def eval_masks(hole, seed: int, num: int, height: int, width: int) -> np.ndarray
 def _per_image(raw, truth, mask):
   per = metrics.hole_metrics(raw, truth, mask)
   per['ssim_seed'] = metrics.ssim_seed(raw, truth)
+  # Hole gradient magnitude over the truth's: < 1 blurrier, > 1 noisier (GAN vs L2 study).
+  per['sharpness'] = metrics.sharpness_ratio(raw, truth, mask)
   return per
 
 
@@ -157,7 +159,8 @@ def eval_dataset(spec: str, limit: int, channels: int = 0, data_cfg=None) -> sou
 
 def markdown_table(rows: dict[str, dict[str, float]]) -> str:
   """A markdown table: one row per method, PROTOCOL's columns first."""
-  cols = ['hole_psnr', 'rgb_dist', 'maem', 'ssim', 'ssim_seed', 'hole_mse', 'hole_l1']
+  cols = ['hole_psnr', 'rgb_dist', 'maem', 'ssim', 'ssim_seed', 'sharpness', 'hole_mse',
+          'hole_l1']
   cols += sorted({k for r in rows.values() for k in r} - set(cols) - {'num_images'})
   lines = ['| method | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
   for name, r in rows.items():

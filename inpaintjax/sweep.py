@@ -62,7 +62,7 @@ def write_report(workdir: str, names: list[str]) -> str:
   os.makedirs(os.path.join(workdir, 'plots'), exist_ok=True)
   curves = {name: read_curve(os.path.join(workdir, name)) for name in names}
   # The family's headline metrics, those that some member reports.
-  wanted = ('hole_psnr', 'rgb_dist', 'maem', 'ssim', 'accuracy', 'accuracy_multiple',
+  wanted = ('hole_psnr', 'rgb_dist', 'maem', 'ssim', 'sharpness', 'accuracy', 'accuracy_multiple',
             'accuracy_corrected_single', 'accuracy_corrected_multiple')
   cols = ['train_loss', 'loss'] + [c for c in wanted if any(c in cv[2] for cv in curves.values())]
   lines = ['| member | ' + ' | '.join(c if c != 'loss' else 'val_loss' for c in cols) + ' |',

@@ -155,3 +155,17 @@ def test_one_step_of_each_configuration_gives_finite_losses(variant, overrides):
 def test_unknown_adversary_is_an_error():
   with pytest.raises(ValueError, match='adversary.kind'):
     tasks.make(_tiny('smoke', **{'adversary.kind': 'vae'}))
+
+
+@pytest.mark.parametrize('backbone', ['plain', 'vgg', 'resnet', 'inception'])
+@pytest.mark.parametrize('downsample,bottleneck', [('pool', 'dense'), ('stride', 'conv')])
+def test_every_backbone_builds_the_generator_and_the_critic(backbone, downsample, bottleneck):
+  gen = models.build({'name': 'context_encoder', 'backbone': backbone, 'channels': 8,
+                      'stages': 3, 'downsample': downsample, 'bottleneck': bottleneck,
+                      'bottleneck_units': 32}, out_channels=3, patch_size=16)
+  x = jnp.zeros((2, 32, 32, 4))
+  shapes = jax.eval_shape(lambda: gen.init_with_output(jax.random.PRNGKey(0), x)[0])
+  assert shapes.shape == (2, 16, 16, 3)
+  critic = models.build({'name': 'discriminator', 'kind': backbone, 'channels': 8, 'depth': 2})
+  scores = jax.eval_shape(lambda: critic.init_with_output(jax.random.PRNGKey(0), x)[0])
+  assert scores.shape == (2,)

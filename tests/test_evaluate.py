@@ -34,6 +34,7 @@ def test_baseline_scores_and_report(cifar_like, tmp_path, capsys):
   assert means['num_images'] == 12
   # Biharmonic fills a linear ramp almost exactly.
   assert means['hole_psnr'] > 35 and means['ssim'] > 0.99
+  assert 0.5 < means['sharpness'] < 1.5  # A ramp filled as a ramp: the truth's gradients.
   printed = capsys.readouterr().out
   assert '| biharmonic |' in printed and 'hole_psnr' in printed
   report = json.load(open(os.path.join(out, 'eval_center-8_smooth.json')))
