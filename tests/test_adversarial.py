@@ -169,3 +169,17 @@ def test_every_backbone_builds_the_generator_and_the_critic(backbone, downsample
   critic = models.build({'name': 'discriminator', 'kind': backbone, 'channels': 8, 'depth': 2})
   scores = jax.eval_shape(lambda: critic.init_with_output(jax.random.PRNGKey(0), x)[0])
   assert scores.shape == (2,)
+
+
+def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
+  from inpaintjax import evaluate, train
+  workdir = str(tmp_path / 'wgan')
+  config = load('context_encoder.py:wgan_gp_smoke', **{'adversary.n_critic': 2, 'num_steps': 2})
+  train.train_and_evaluate(config, workdir)
+  config = load('context_encoder.py:wgan_gp_smoke', **{'adversary.n_critic': 2})
+  metrics = train.train_and_evaluate(config, workdir)  # Resumes at step 2, runs to 4.
+  assert np.isfinite(metrics['hole_psnr']) and 'sharpness' in metrics
+  _, _, state = train.read_run(workdir)
+  assert int(state.step) == 4
+  means = evaluate.run(workdir=workdir, limit=8, out=str(tmp_path / 'eval'))
+  assert means['num_images'] == 8 and np.isfinite(means['sharpness'])
