@@ -25,8 +25,11 @@ rgb_dist 43.0, ssim 0.942):
          3,000 steps (~55 min of 2-core CPU time, run beside other jobs): hole_psnr 20.15 dB,
          ssim 0.950, ssim_seed 0.914, rgb_dist 38.1, maem 0.229 (+1.05 dB over biharmonic;
          500 → 1,000 → 2,000 → 3,000 steps: 19.26 → 19.73 → 20.05 → 20.15). Below the 20.5 dB
-         goal; the default num_steps=6500 (~1.9 h at 1.03 s/step uncontended) is the next run,
-         not yet measured. Without the harmonic fill and residual output (same net, -1 fill,
+         goal; the default num_steps=6500 (~1.9 h at 1.03 s/step uncontended) is the next run.
+         A first 6,500-step run (runs/unet_best6500, stopped at step 2,430 beside other jobs) was
+         at 19.08 / 19.30 / 19.46 dB after 500 / 1,000 / 2,000 steps: identical to the 3,000-step
+         run up to step ~200, then its train loss jumped (lr 2e-3 is at the edge of stability);
+         try --config.optim.grad_clip=1.0 next. Without the harmonic fill and residual output (same net, -1 fill,
          tanh) the run was at 18.96 / 19.28 dB after 500 / 1,000 steps.
   mnist: python -m inpaintjax.main --config=configs/unet.py:mnist --workdir=runs/unet_mnist \
            --config.data.name=npz:../shared/data/mnist_dev.npz --config.data.holdout=0.2
