@@ -52,3 +52,18 @@ def test_print_mode_gives_command_lines(capsys):
   lines = capsys.readouterr().out.strip().splitlines()
   assert len(lines) == 6 and all('python -m inpaintjax.main' in x for x in lines)
   assert '--config.hole=center-6' in lines[-1]
+
+
+def test_report_shows_the_accuracy_columns_that_members_log(tmp_path):
+  import json
+  for name, acc in (('a', 0.5), ('b', 0.75)):
+    os.makedirs(tmp_path / name)
+    with open(tmp_path / name / 'metrics.jsonl', 'w') as f:
+      f.write(json.dumps({'step': 10, 'train/loss': 0.3}) + '\n')
+      f.write(json.dumps({'step': 10, 'eval/loss': 0.2, 'eval/accuracy_multiple': 0.1,
+                          'eval/accuracy_corrected_multiple': acc}) + '\n')
+  table = sweep.write_report(str(tmp_path), ['a', 'b'])
+  header = table.splitlines()[0]
+  assert 'accuracy_corrected_multiple' in header and 'hole_psnr' not in header
+  assert '| b | 0.3 | 0.2 | 0.1 | 0.75 |' in table
+  assert os.path.exists(tmp_path / 'plots' / 'all.png')
