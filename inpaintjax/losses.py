@@ -114,3 +114,14 @@ def activity_penalty(activations: jnp.ndarray, kind: str) -> jnp.ndarray:
 def softmax_cross_entropy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
   """Cross-entropy per example (N,) of integer `labels` under `logits` (N, K)."""
   return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+
+
+def bits_per_dim(logits: jnp.ndarray, images_u8: jnp.ndarray,
+                 per_example: bool = False) -> jnp.ndarray:
+  """Mean negative log2-likelihood per sub-pixel of 8-bit images under 256-way logits.
+
+  logits: (N, H, W, C, 256); images_u8: (N, H, W, C) integers in 0..255.
+  """
+  nll = optax.softmax_cross_entropy_with_integer_labels(logits, images_u8.astype(jnp.int32))
+  axes = tuple(range(1, nll.ndim)) if per_example else None
+  return jnp.mean(nll, axis=axes) / jnp.log(2.0)

@@ -8,6 +8,7 @@ from inpaintjax.models.autoencoder import ConvAutoencoder, DenseAutoencoder
 from inpaintjax.models.classifier import Classifier
 from inpaintjax.models.context_encoder import ContextEncoder, Discriminator
 from inpaintjax.models.patch_cnn import PatchCNN
+from inpaintjax.models.pixelcnn import PixelCNN
 from inpaintjax.models.unet import UNet
 
 MODELS = {
@@ -17,6 +18,7 @@ MODELS = {
     'discriminator': Discriminator,
     'dense_autoencoder': DenseAutoencoder,
     'patch_cnn': PatchCNN,
+    'pixelcnn': PixelCNN,
     'unet': UNet,
 }
 
