@@ -49,6 +49,7 @@ last 1,000, which no model saw; `python -m inpaintjax.evaluate --workdir=RUN
   (--config.data.name=npz:../shared/data/kannada_dig.npz+npz:../shared/data/kannada_dev.npz
   --config.data.holdout=0.0656: the same 1,000 held out), 10,000 steps: corrected multiple
   0.895 (90.9% of clean), corrected single 0.906, corrected clean 0.955 (runs/cae_conv_b128).
+  The same with a warmup-cosine schedule (lr 2e-3, 6,000 steps): 0.873.
 """
 
 import itertools
