@@ -133,14 +133,14 @@ def report(classifier_dir: str, corrector_dir: str = '', data: str = '', limit: 
   """The command: loads the runs, picks the held-out images, tests, prints and writes files."""
   from inpaintjax import evaluate  # pylint: disable=g-import-not-at-top
   cls_config, cls_task, cls_state = load_run(classifier_dir)
-  if cls_task.predict is None or cls_config.task != 'classification':
+  if cls_task.predicts != 'logits':
     raise ValueError(f'{classifier_dir} is a {cls_config.task!r} run, not a classifier.')
   corrector, distort_cfg, data_config = None, None, cls_config
   if corrector_dir:
     config, task, state = load_run(corrector_dir)
-    if config.task != 'correction':
+    if task.predicts != 'images':
       raise ValueError(f'{corrector_dir} is a {config.task!r} run, not a corrector.')
-    corrector, distort_cfg, data_config = (task, state), config.distort, config
+    corrector, distort_cfg, data_config = (task, state), config.get('distort'), config
   ds = (evaluate.eval_dataset(data, limit, data_config.data.channels, data_config.data) if data
         else sources.load_split(data_config.data, 'eval'))
   if ds.labels is None:

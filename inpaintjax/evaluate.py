@@ -175,12 +175,12 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
   """The command's work; returns the mean metrics and writes the report files."""
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
-  from inpaintjax import classifier_test  # pylint: disable=g-import-not-at-top
+  from inpaintjax import classifier_test, train  # pylint: disable=g-import-not-at-top
   if classifier:
     return classifier_test.report(classifier, workdir, data, limit, seed, batch_size, out)
   if workdir:
-    config, task, state = classifier_test.load_run(workdir)
-    if config.task == 'classification':
+    config, task, state = train.read_run(workdir)
+    if task.predicts == 'logits':  # A classifier: scored by the classifier test alone.
       return classifier_test.report(workdir, '', data, limit, seed, batch_size, out)
     if task.inpaint is None:
       raise ValueError(f'The task of {workdir} ({config.task}) does not inpaint; '

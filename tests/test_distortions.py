@@ -362,6 +362,23 @@ def test_single_mode_only_enabled_kinds():
   assert abs(geo.mean() - 0.25) < TOL
 
 
+def test_both_mode_is_single_or_multiple_by_a_fair_coin():
+  """Image i in 'both' mode equals single or multiple mode with the key left after the coin."""
+  keys = _keys(256)
+  both = D.Distortions(mode='both')
+  run = lambda d: jax.jit(jax.vmap(lambda k: D.distort(k, PROB_IMAGE, d)[0]))
+  coin_and_rest = jax.vmap(jax.random.split)(keys)
+  use_single = np.asarray(jax.vmap(jax.random.bernoulli)(coin_and_rest[:, 0]))
+  rest = coin_and_rest[:, 1]
+  expected = np.where(use_single[:, None, None, None],
+                      run(D.Distortions(mode='single'))(rest),
+                      run(D.Distortions(mode='multiple'))(rest))
+  np.testing.assert_array_equal(run(both)(keys), expected)
+  assert 0.35 < use_single.mean() < 0.65
+  applied = _applied(_info(both)).sum(axis=0)
+  assert abs((applied == 1).mean() - 0.5) < TOL  # Single mode: one kind; multiple: two or three.
+
+
 def test_multiple_mode_draws_kinds_independently_and_info_agrees_with_the_image():
   out, info = _distort_many(D.Distortions(multiple_probs=(0.5, 0.5, 0.5)))
   geo, noi, occ = _applied(info)

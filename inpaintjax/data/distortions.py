@@ -17,6 +17,8 @@ damaged and a network learns to undo the damage. Three kinds of distortion:
 In 'multiple' mode (the source's default) each kind is applied independently with its own
 probability, by default geometric and noise always and occlusion half of the time, so two or three
 distortions per image. In 'single' mode exactly one kind is applied, drawn with `single_probs`.
+In 'both' mode each image is single or multiple with probability 1/2 (a corrector trained on it
+also sees upright images, which multiple mode never shows).
 Kinds are always applied in the order geometric -> noise -> occlusion, so the box stays black.
 
 Images are float in [0, 1]: (H, W, C) for the per-example functions, NHWC for the batch ones.
@@ -38,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 KINDS = ('geometric', 'noise', 'occlusion')
-MODES = ('single', 'multiple')
+MODES = ('single', 'multiple', 'both')
 # `geometric` returns an index into GEOMETRIC_OPS, `noise` one into NOISE_OPS.
 GEOMETRIC_OPS = ('vertical_flip', 'horizontal_flip', 'rot90', 'rot180', 'rot270')
 NOISE_OPS = ('gaussian', 'gradient')
@@ -56,8 +58,8 @@ class Distortions:
   """Every kind and probability, as config fields (built with Distortions(**config.distort)).
 
   Attributes:
-    mode: 'single' (exactly one enabled kind per image) or 'multiple' (each enabled kind
-      independently).
+    mode: 'single' (exactly one enabled kind per image), 'multiple' (each enabled kind
+      independently) or 'both' (single or multiple, with probability 1/2 each).
     kinds: which kinds may be applied, any non-empty subset of KINDS, order irrelevant.
     single_probs: single mode: weights of (geometric, noise, occlusion), renormalised over the
       enabled `kinds`.
@@ -121,7 +123,7 @@ class Distortions:
     for name in ('geometric_probs', 'noise_probs', 'single_probs'):
       if sum(getattr(self, name)) <= 0.0:
         raise ValueError(f'Distortions.{name} must not all be zero: {getattr(self, name)}')
-    if self.mode == 'single':
+    if self.mode in ('single', 'both'):
       enabled = [p for k, p in zip(KINDS, self.single_probs) if k in self.kinds]
       if sum(enabled) <= 0.0:
         raise ValueError(f'Distortions.single_probs {self.single_probs} give no probability to '
@@ -453,18 +455,24 @@ def distort(key: jax.Array, x: jnp.ndarray,
   """
   x = jnp.asarray(x)
   _check_image(x, 'distort')
+  if d.mode == 'both':
+    k_mode, key = jax.random.split(key)
+    use_single = jax.random.bernoulli(k_mode)
   k_u, k_z = jax.random.split(key)
   enabled = [kind in d.kinds for kind in KINDS]
   # One uniform vector for every scalar choice: 3 to pick kinds, then each kind's own.
   u = jax.random.uniform(k_u, (3 + 2 + 4 + 4,))
   draws, u_geo, u_noise, u_occ = u[:3], u[3:5], u[5:9], u[9:]
-  if d.mode == 'single':
-    weights = [p if on else 0.0 for p, on in zip(d.single_probs, enabled)]
-    chosen = _choose(draws[0], weights)
-    apply = [chosen == i for i in range(len(KINDS))]
+  weights = [p if on else 0.0 for p, on in zip(d.single_probs, enabled)]
+  chosen = _choose(draws[0], weights)
+  single = [chosen == i for i in range(len(KINDS))]
+  # uniform is in [0, 1), so a probability of 1 always applies and 0 never does.
+  multiple = [(draws[i] < p) & on for i, (p, on) in enumerate(zip(d.multiple_probs, enabled))]
+  if d.mode == 'both':
+    # Every candidate below is computed once; only which of them apply depends on the mode.
+    apply = [jnp.where(use_single, s, m) for s, m in zip(single, multiple)]
   else:
-    # uniform is in [0, 1), so a probability of 1 always applies and 0 never does.
-    apply = [(draws[i] < p) & on for i, (p, on) in enumerate(zip(d.multiple_probs, enabled))]
+    apply = single if d.mode == 'single' else multiple
 
   none = jnp.asarray(-1, jnp.int32)
   geo_op, noise_op = none, none

@@ -8,6 +8,7 @@ A task is built from a config and never touches files or flags:
   inpaint(state, images, mask, rng) -> images  raw predictions in [0, 1], full size
   predict(state, images) -> outputs            optional: a corrector's repaired images,
                                                a classifier's logits (images in [0, 1])
+  predicts                                     what `predict` returns: 'images' or 'logits'
   check_data(dataset) -> None                  optional: raises if the data can't serve
   batch_multiple                               batches per train step (default 1)
 
@@ -39,6 +40,7 @@ class Task:
   inpaint: Callable[..., Any] | None
   hole: masks.Hole | None
   predict: Callable[..., Any] | None = None
+  predicts: str = ''  # 'images' (a corrector) or 'logits' (a classifier): how evaluate scores it.
   check_data: Callable[..., None] | None = None
   # A train step consumes batch_multiple × config.batch_size images (a GAN: one batch per
   # critic update plus one for the generator).

@@ -65,4 +65,4 @@ def make_task(config) -> Task:
                        f'model.num_classes is {num_classes}.')
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=None, hole=None,
-              predict=predict, check_data=check_data)
+              predict=predict, predicts='logits', check_data=check_data)

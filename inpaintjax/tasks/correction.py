@@ -25,7 +25,6 @@ from inpaintjax import losses, models
 from inpaintjax.data import distortions
 from inpaintjax.tasks.base import Task, make_optimizer
 
-MODES = ('single', 'multiple', 'both')
 LOSSES = ('bce', 'mse')
 
 
@@ -52,22 +51,9 @@ def penalty(reg_cfg, params, code) -> jnp.ndarray:
 
 
 def make_distorter(distort_cfg):
-  """`distort(keys (N, 2), images) -> images` for the config's mode, one key per example."""
-  mode = distort_cfg.mode
-  if mode not in MODES:
-    raise ValueError(f'Unknown distort.mode {mode!r}; known: {MODES}.')
-  single = distortions.from_config(distort_cfg, mode='single')
-  multiple = distortions.from_config(distort_cfg, mode='multiple')
-
-  def one(key, image):
-    k_mode, k_dist = jax.random.split(key)
-    if mode != 'both':
-      return distortions.distort(k_dist, image, single if mode == 'single' else multiple)[0]
-    use_single = jax.random.bernoulli(k_mode)
-    return jnp.where(use_single, distortions.distort(k_dist, image, single)[0],
-                     distortions.distort(k_dist, image, multiple)[0])
-
-  return jax.vmap(one)
+  """`distort(keys (N, 2), images) -> images` for the config's distortions, a key per example."""
+  d = distortions.from_config(distort_cfg)
+  return jax.vmap(lambda key, image: distortions.distort(key, image, d)[0])
 
 
 def make_task(config) -> Task:
@@ -118,4 +104,4 @@ def make_task(config) -> Task:
     return jax.nn.sigmoid(logits)
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=None, hole=None,
-              predict=predict)
+              predict=predict, predicts='images')
