@@ -30,11 +30,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from inpaintjax import losses, models
-from inpaintjax.data import augment, masks
+from inpaintjax import models
+from inpaintjax.data import masks
 from inpaintjax.tasks.base import Task, make_optimizer
-from inpaintjax.tasks.regression import (centre_crop, fill_hole, from_model_scale, model_input,
-                                         paste_centre, reconstruction_loss, to_model_scale)
+from inpaintjax.tasks.regression import (add_fill, augmented, centre_crop, fill_hole,
+                                         from_model_scale, full_image, model_input,
+                                         reconstruction_loss, to_model_scale)
 
 KINDS = ('none', 'dcgan', 'wgan', 'wgan_gp')
 
@@ -143,17 +144,13 @@ def make_task(config) -> Task:
       stats = new.get('batch_stats', {})
     else:
       out, stats = state.gen_apply(variables, inputs, train=False), state.gen.batch_stats
-    if config.residual:
-      out = out + (centre_crop(filled, out.shape[1]) if out.shape[1:3] != x.shape[1:3]
-                   else filled)
-    return out, filled, stats
+    return (add_fill(out, filled) if config.residual else out), filled, stats
 
   def critic_view(out, x, filled, mask):
     """What the critic judges: the patch, or the whole image with the output composited."""
     if adv.on == 'patch':
       return out
-    full = paste_centre(filled, out) if out.shape[1:3] != x.shape[1:3] else out
-    return x * (1.0 - mask) + full * mask
+    return x * (1.0 - mask) + full_image(out, filled) * mask
 
   def real_view(x, mask):
     return centre_crop(x, patch) if (adv.on == 'patch' and patch) else x
@@ -261,8 +258,7 @@ def make_task(config) -> Task:
 
   def train_step(state, batch, rng):
     k_aug, k_critic, k_gen = jax.random.split(rng, 3)
-    x = augment.augment(k_aug, batch['image'].astype(jnp.float32) / 255.0, **config.augment)
-    x = 2.0 * x - 1.0 if signed else x
+    x = augmented(k_aug, batch['image'], config.augment, signed)
     # Rows b·(K+1) .. b·(K+1)+K of the step's batch go to sub-batches 0..K, so each device's
     # shard holds its share of every sub-batch and the reshape moves no data between devices.
     k = n_critic + 1
@@ -285,9 +281,7 @@ def make_task(config) -> Task:
     del rng  # The generator is deterministic at test time.
     x = 2.0 * images - 1.0 if signed else images
     out, filled, _ = generate(state, state.gen.params, x, mask, False, None)
-    if out.shape[1:3] != x.shape[1:3]:
-      out = paste_centre(filled, out)
-    return from_model_scale(out, signed)
+    return from_model_scale(full_image(out, filled), signed)
 
   # `parts`: the pieces the tests (and a curious notebook) call on their own.
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from flax.training import train_state
 
 from inpaintjax import losses, models
-from inpaintjax.data import augment
 from inpaintjax.tasks.base import Task, make_optimizer
+from inpaintjax.tasks.regression import augmented, to_model_scale
 
 
 def accuracy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
@@ -32,14 +32,14 @@ def make_task(config) -> Task:
 
   def init(rng, batch):
     model = models.build(config.model)
-    x = batch['image'].astype(jnp.float32) / 255.0
+    x = to_model_scale(batch['image'], signed=False)
     params = model.init({'params': rng}, x)['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,
                                          tx=make_optimizer(config.optim, config.num_steps))
 
   def train_step(state, batch, rng):
     k_aug, k_drop = jax.random.split(rng)
-    x = augment.augment(k_aug, batch['image'].astype(jnp.float32) / 255.0, **config.augment)
+    x = augmented(k_aug, batch['image'], config.augment, signed=False)
 
     def loss_fn(params):
       logits = apply(state, params, x, True, k_drop)
@@ -50,7 +50,7 @@ def make_task(config) -> Task:
                                                 'accuracy': accuracy(logits, batch['label'])}
 
   def eval_step(state, batch):
-    logits = apply(state, state.params, batch['image'].astype(jnp.float32) / 255.0, False)
+    logits = apply(state, state.params, to_model_scale(batch['image'], signed=False), False)
     return {'loss': losses.softmax_cross_entropy(logits, batch['label']),
             'accuracy': (jnp.argmax(logits, -1) == batch['label']).astype(jnp.float32)}
 

@@ -24,6 +24,7 @@ from flax.training import train_state
 from inpaintjax import losses, models
 from inpaintjax.data import distortions
 from inpaintjax.tasks.base import Task, make_optimizer
+from inpaintjax.tasks.regression import to_model_scale
 
 LOSSES = ('bce', 'mse')
 
@@ -70,7 +71,7 @@ def make_task(config) -> Task:
     return logits, inter['intermediates']['code'][0]
 
   def init(rng, batch):
-    x = batch['image'].astype(jnp.float32) / 255.0
+    x = to_model_scale(batch['image'], signed=False)
     model = models.build(config.model, out_channels=x.shape[-1], output='logits')
     params = model.init({'params': rng}, x)['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,
@@ -78,7 +79,7 @@ def make_task(config) -> Task:
 
   def train_step(state, batch, rng):
     k_dist, k_drop = jax.random.split(rng)
-    clean = batch['image'].astype(jnp.float32) / 255.0
+    clean = to_model_scale(batch['image'], signed=False)
     damaged = distort(jax.random.split(k_dist, clean.shape[0]), clean)
 
     def loss_fn(params):
@@ -90,7 +91,7 @@ def make_task(config) -> Task:
     return state.apply_gradients(grads=grads), {'loss': loss, 'reconstruction': recon}
 
   def eval_step(state, batch):
-    clean = batch['image'].astype(jnp.float32) / 255.0
+    clean = to_model_scale(batch['image'], signed=False)
     damaged = distort(batch['key'], clean)
     logits, _ = logits_and_code(state, state.params, damaged, False)
     return {'loss': reconstruction(kind, logits, clean, per_example=True),

@@ -50,6 +50,23 @@ def paste_centre(x: jnp.ndarray, patch: jnp.ndarray) -> jnp.ndarray:
   return jax.lax.dynamic_update_slice(x, patch.astype(x.dtype), (0, top, left, 0))
 
 
+def augmented(key, images_u8: jnp.ndarray, augment_cfg, signed: bool) -> jnp.ndarray:
+  """uint8 images augmented in [0, 1] (colour changes need that range), then in model scale."""
+  x = augment.augment(key, images_u8.astype(jnp.float32) / 255.0, **augment_cfg)
+  return 2.0 * x - 1.0 if signed else x
+
+
+def add_fill(out: jnp.ndarray, filled: jnp.ndarray) -> jnp.ndarray:
+  """A residual output plus the filled image (its centre, when the output is a patch)."""
+  return out + (centre_crop(filled, out.shape[1]) if out.shape[1:3] != filled.shape[1:3]
+                else filled)
+
+
+def full_image(out: jnp.ndarray, filled: jnp.ndarray) -> jnp.ndarray:
+  """The output as a whole image: a patch is pasted into the filled image's centre."""
+  return paste_centre(filled, out) if out.shape[1:3] != filled.shape[1:3] else out
+
+
 def fill_hole(fill: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, harmonic: bool):
   """The image with its hole filled by the constant `fill`, or harmonically."""
   return masks.harmonic_fill(x, mask) if harmonic else masks.apply_mask(x, mask, fill)
@@ -84,10 +101,7 @@ def make_task(config) -> Task:
     rngs = {'dropout': rng} if train else {}
     out = state.apply_fn({'params': params}, model_input(filled, mask, config.mask_channel),
                          train=train, rngs=rngs)
-    if config.residual:
-      out = out + (centre_crop(filled, out.shape[1]) if out.shape[1:3] != x.shape[1:3]
-                   else filled)
-    return out, filled
+    return (add_fill(out, filled) if config.residual else out), filled
 
   def init(rng, batch):
     x = to_model_scale(batch['image'], signed)
@@ -104,9 +118,7 @@ def make_task(config) -> Task:
 
   def train_step(state, batch, rng):
     k_aug, k_mask, k_drop = jax.random.split(rng, 3)
-    # Augment in [0, 1] (colour changes need it), then go to the model's scale.
-    x = augment.augment(k_aug, batch['image'].astype(jnp.float32) / 255.0, **config.augment)
-    x = 2.0 * x - 1.0 if signed else x
+    x = augmented(k_aug, batch['image'], config.augment, signed)
     mask = masks.make_masks(hole, k_mask, *x.shape[:3])
 
     def loss_fn(params):
@@ -127,9 +139,7 @@ def make_task(config) -> Task:
     del rng  # Deterministic model.
     x = 2.0 * images - 1.0 if signed else images
     out, filled = forward(state, state.params, x, mask, False)
-    if out.shape[1:3] != x.shape[1:3]:
-      out = paste_centre(filled, out)
-    return from_model_scale(out, signed)
+    return from_model_scale(full_image(out, filled), signed)
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole)
 
