@@ -33,6 +33,18 @@ def _output(x: jnp.ndarray, kind: str) -> jnp.ndarray:
   return nn.sigmoid(x) if kind == 'sigmoid' else x
 
 
+def _code(module: nn.Module, h: jnp.ndarray, act) -> jnp.ndarray:
+  """The `bottleneck`-wide code of flattened features, sown as intermediates/code."""
+  code = act(nn.Dense(module.bottleneck, name='bottleneck')(h.reshape(h.shape[0], -1)))
+  module.sow('intermediates', 'code', code)
+  return code
+
+
+def _dense_image(h: jnp.ndarray, shape: tuple[int, ...], output: str) -> jnp.ndarray:
+  """One dense layer from features to an image of `shape` (N, H, W, C), then the output."""
+  return _output(nn.Dense(shape[1] * shape[2] * shape[3])(h).reshape(shape), output)
+
+
 class DenseAutoencoder(nn.Module):
   """flatten → dense × layers → bottleneck → [dense × layers, mirrored] → dense → reshape."""
   out_channels: int
@@ -47,18 +59,14 @@ class DenseAutoencoder(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     act = activation(self.act)
-    n, height, width = x.shape[:3]
     widths = dense_widths(self.layers, self.width)
-    h = x.reshape(n, -1)
+    h = x.reshape(x.shape[0], -1)
     for w in widths:
       h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w)(h)))
-    code = act(nn.Dense(self.bottleneck, name='bottleneck')(h))
-    self.sow('intermediates', 'code', code)
-    h = code
+    h = _code(self, h, act)
     for w in (reversed(widths) if self.mirror else ()):
       h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w)(h)))
-    h = nn.Dense(height * width * self.out_channels)(h)
-    return _output(h.reshape(n, height, width, self.out_channels), self.output)
+    return _dense_image(h, x.shape[:3] + (self.out_channels,), self.output)
 
 
 class ConvAutoencoder(nn.Module):
@@ -94,11 +102,9 @@ class ConvAutoencoder(nn.Module):
       h = act(nn.Conv(c, (3, 3), strides=(stride, stride))(h))
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
     small = h.shape[1:]
-    code = act(nn.Dense(self.bottleneck, name='bottleneck')(h.reshape(n, -1)))
-    self.sow('intermediates', 'code', code)
+    code = _code(self, h, act)
     if not self.mirror:
-      h = nn.Dense(height * width * self.out_channels)(code)
-      return _output(h.reshape(n, height, width, self.out_channels), self.output)
+      return _dense_image(code, (n, height, width, self.out_channels), self.output)
     h = act(nn.Dense(small[0] * small[1] * small[2])(code)).reshape((n,) + small)
     for i in reversed(range(self.layers)):
       c = chans[max(i - 1, 0)]

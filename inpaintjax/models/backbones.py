@@ -26,17 +26,20 @@ BACKBONES = ('plain', 'vgg', 'resnet', 'inception')
 
 
 class ConvBN(nn.Module):
-  """3×3 (or `kernel`) convolution → batch norm (optional) → activation (optional)."""
+  """3×3 (or `kernel`) convolution (transposed: upsampling by `stride`) → batch norm (optional)
+  → activation (optional)."""
   features: int
   kernel: int = 3
   stride: int = 1
   batch_norm: bool = True
   act: str | None = 'relu'
+  transpose: bool = False
 
   @nn.compact
   def __call__(self, x, train: bool):
-    x = nn.Conv(self.features, (self.kernel, self.kernel), strides=(self.stride, self.stride),
-                use_bias=not self.batch_norm)(x)
+    conv = nn.ConvTranspose if self.transpose else nn.Conv
+    x = conv(self.features, (self.kernel, self.kernel), strides=(self.stride, self.stride),
+             use_bias=not self.batch_norm)(x)
     if self.batch_norm:
       x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
     return activation(self.act)(x) if self.act else x

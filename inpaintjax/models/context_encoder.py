@@ -71,10 +71,8 @@ class ContextEncoder(nn.Module):
       raise ValueError(f"Unknown bottleneck {self.bottleneck!r}; known: 'dense', 'conv'.")
     for _ in range(ups):
       width = max(width // 2, self.channels)
-      h = nn.ConvTranspose(width, (3, 3), strides=(2, 2), use_bias=not self.batch_norm)(h)
-      if self.batch_norm:
-        h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(h)
-      h = act(h)
+      h = ConvBN(width, stride=2, batch_norm=self.batch_norm, act=self.act, transpose=True)(
+          h, train)
     h = nn.Conv(self.out_channels, (3, 3))(h)
     return OUTPUTS[self.output](h)
 

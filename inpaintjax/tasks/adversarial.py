@@ -33,9 +33,17 @@ import optax
 from inpaintjax import models
 from inpaintjax.data import masks
 from inpaintjax.tasks.base import Task, make_optimizer
-from inpaintjax.tasks.regression import (add_fill, augmented, centre_crop, fill_hole,
-                                         from_model_scale, full_image, model_input,
-                                         reconstruction_loss, to_model_scale)
+from inpaintjax.tasks.regression import (
+  add_fill,
+  augmented,
+  centre_crop,
+  fill_hole,
+  from_model_scale,
+  full_image,
+  model_input,
+  reconstruction_loss,
+  to_model_scale,
+)
 
 KINDS = ('none', 'dcgan', 'wgan', 'wgan_gp')
 
