@@ -50,7 +50,8 @@ def get_config(arg=None):
   config_base.check_variant(arg, VARIANTS)
   c = config_base.base_config()
   c.task = 'regression'
-  c.model = dict(name='unet', base_channels=32, levels=2, dropout=0.1, act='relu', output='tanh')
+  c.model = dict(name='unet', base_channels=32, levels=2, dropout=0.1, act='relu', output='tanh',
+                 context=0)
   c.hole = 'center-8'
   c.hole_fill = '-1'
   c.signed = True

@@ -7,8 +7,10 @@ import dataclasses
 from inpaintjax.models.autoencoder import ConvAutoencoder, DenseAutoencoder
 from inpaintjax.models.classifier import Classifier
 from inpaintjax.models.context_encoder import ContextEncoder, Discriminator
+from inpaintjax.models.flat_lstm import FlatRowLSTM
 from inpaintjax.models.patch_cnn import PatchCNN
-from inpaintjax.models.pixelcnn import PixelCNN
+from inpaintjax.models.pixelcnn import GatedPixelCNN, PixelCNN
+from inpaintjax.models.pixelrnn import DiagonalBiLSTM, RowLSTM
 from inpaintjax.models.unet import UNet
 
 MODELS = {
@@ -17,8 +19,12 @@ MODELS = {
     'conv_autoencoder': ConvAutoencoder,
     'discriminator': Discriminator,
     'dense_autoencoder': DenseAutoencoder,
+    'diagonal_bilstm': DiagonalBiLSTM,
+    'flat_lstm': FlatRowLSTM,
+    'gated_pixelcnn': GatedPixelCNN,
     'patch_cnn': PatchCNN,
     'pixelcnn': PixelCNN,
+    'row_lstm': RowLSTM,
     'unet': UNet,
 }
 

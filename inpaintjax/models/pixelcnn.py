@@ -1,61 +1,48 @@
-"""PixelCNN: masked convolutions with R → G → B channel masks, 256-way logits per sub-pixel.
+"""PixelCNN and Gated PixelCNN: 256-way logits per sub-pixel, R → G → B within a pixel.
 
-The order is raster order over pixels and R, G, B within a pixel. A masked
-convolution lets output (r, c) see input pixels above and to the left; at the
-centre position, features are split in three contiguous groups (R, G, B) and
-a type 'A' mask lets group o see input groups before o, a type 'B' mask
-groups up to and including o. The first layer is type A (a 5×5 causal
-neighbourhood in the source's small model), the others type B, so the logits
-of sub-pixel (r, c, ch) depend only on sub-pixels earlier in the order.
-`residual=True` wraps the hidden 3×3 layers in residual blocks.
+`PixelCNN` is the source's model: a type-A masked convolution (a 5×5 causal
+neighbourhood), then type-B 3×3 layers (optionally residual), then two 1×1
+layers to 256 logits per colour. It has the classic blind spot (pixels up and
+to the right fall out of the receptive field as it grows). `GatedPixelCNN`
+(van den Oord et al., 2016) has no blind spot: a vertical stack sees whole rows
+above (shifted down one row), a horizontal stack sees the row to the left, and
+both use tanh·sigmoid gates.
+
+Both models have three methods for the fast sampler (`inpaintjax/autoregressive.py`):
+`prefill(x)` caches every layer's input map, `point(cache, x, r, c)` recomputes
+every layer at one pixel and returns its (N, C, 256) logits, and
+`row_end(cache, x, r)` updates what depends on a whole row (the vertical stack).
 """
 
 from __future__ import annotations
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
-import numpy as np
 
 from inpaintjax.models.layers import activation
+from inpaintjax.models.masked_conv import (MaskedConv, causal_mask, channel_groups, get_point,
+                                           pad_map, put_point, put_row)
+
+__all__ = ['PixelCNN', 'GatedPixelCNN', 'MaskedConv', 'causal_mask', 'channel_groups']
 
 
-def channel_groups(features: int, colours: int) -> np.ndarray:
-  """Group (colour) of each of `features` channels: contiguous blocks, one per colour."""
-  return np.arange(features) * colours // features
-
-
-def causal_mask(kernel: int, in_features: int, out_features: int, colours: int,
-                mask_type: str) -> np.ndarray:
-  """The (k, k, in, out) 0/1 mask of a masked convolution of type 'A' or 'B'."""
-  if mask_type not in ('A', 'B'):
-    raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}.")
-  centre = kernel // 2
-  mask = np.zeros((kernel, kernel, in_features, out_features), np.float32)
-  mask[:centre] = 1.0                 # Rows above.
-  mask[centre, :centre] = 1.0         # Left of the centre, same row.
-  g_in = channel_groups(in_features, colours)[:, None]
-  g_out = channel_groups(out_features, colours)[None, :]
-  allowed = g_in < g_out if mask_type == 'A' else g_in <= g_out
-  mask[centre, centre] = allowed.astype(np.float32)
-  return mask
-
-
-class MaskedConv(nn.Module):
-  """A 'SAME' convolution whose kernel is multiplied by `causal_mask`."""
+class _Head(nn.Module):
+  """Two 1×1 type-B layers to 256 logits per colour; works on maps or (N, F) vectors."""
+  colours: int
   features: int
-  kernel: int
-  mask_type: str
-  colours: int = 3
+  act: str = 'relu'
 
   @nn.compact
-  def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-    mask = causal_mask(self.kernel, x.shape[-1], self.features, self.colours, self.mask_type)
-    w = self.param('kernel', nn.initializers.lecun_normal(), mask.shape)
-    b = self.param('bias', nn.initializers.zeros, (self.features,))
-    out = jax.lax.conv_general_dilated(x.astype(jnp.float32), w * mask, (1, 1), 'SAME',
-                                       dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-    return out + b
+  def __call__(self, h: jnp.ndarray) -> jnp.ndarray:
+    act = activation(self.act)
+    vector = h.ndim == 2
+    if vector:
+      h = h[:, None, None]
+    h = MaskedConv(self.features, 1, 'B', self.colours)(act(h))
+    logits = MaskedConv(256 * self.colours, 1, 'B', self.colours)(act(h))
+    # Output features are grouped by colour in contiguous blocks of 256.
+    logits = logits.reshape(*logits.shape[:-1], self.colours, 256)
+    return logits[:, 0, 0] if vector else logits
 
 
 class PixelCNN(nn.Module):
@@ -69,19 +56,141 @@ class PixelCNN(nn.Module):
   dropout: float = 0.0
   act: str = 'relu'
 
-  @nn.compact
-  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
-    colours = self.out_channels
-    if self.features % colours:
-      raise ValueError(f'features ({self.features}) must be divisible by the {colours} colours.')
+  def setup(self):
+    c = self.out_channels
+    if self.features % c:
+      raise ValueError(f'features ({self.features}) must be divisible by the {c} colours.')
+    self.first = MaskedConv(self.features, self.first_kernel, 'A', c)
+    self.hidden = [MaskedConv(self.features, self.kernel, 'B', c) for _ in range(self.layers)]
+    self.head = _Head(c, self.features, self.act)
+    self.drop = nn.Dropout(self.dropout)
+
+  @property
+  def _pad(self) -> int:
+    return max(self.first_kernel, self.kernel) // 2
+
+  def _trunk(self, x, train=False):
+    """The last hidden map and every hidden layer's input (after the activation)."""
     act = activation(self.act)
-    h = MaskedConv(self.features, self.first_kernel, 'A', colours)(2.0 * x - 1.0)
-    for _ in range(self.layers):
-      y = MaskedConv(self.features, self.kernel, 'B', colours)(act(h))
-      y = nn.Dropout(self.dropout, deterministic=not train)(y)
+    h = self.first(2.0 * x - 1.0)
+    inputs = []
+    for conv in self.hidden:
+      inputs.append(act(h))
+      y = self.drop(conv(inputs[-1]), deterministic=not train)
       h = h + y if self.residual else y
-    h = MaskedConv(self.features, 1, 'B', colours)(act(h))
-    logits = MaskedConv(256 * colours, 1, 'B', colours)(act(h))
-    n, height, width = x.shape[:3]
-    # Output features are grouped by colour in contiguous blocks of 256.
-    return logits.reshape(n, height, width, colours, 256)
+    return h, inputs
+
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    return self.head(self._trunk(x, train)[0])
+
+  def prefill(self, x: jnp.ndarray, first_row=0) -> dict:
+    del first_row  # Every cached map is exact up to the first changed pixel.
+    return {'inputs': [pad_map(a, self._pad) for a in self._trunk(x)[1]]}
+
+  def point(self, cache: dict, x: jnp.ndarray, r, c):
+    act, p = activation(self.act), self._pad
+    h = self.first(pad_map(2.0 * x - 1.0, p), point=(r, c), pad=p)
+    inputs = list(cache['inputs'])
+    for i, conv in enumerate(self.hidden):
+      inputs[i] = put_point(inputs[i], act(h), r, c, p)
+      y = conv(inputs[i], point=(r, c), pad=p)
+      h = h + y if self.residual else y
+    return self.head(h), {'inputs': inputs}
+
+  def row_end(self, cache: dict, x: jnp.ndarray, r) -> dict:
+    del x, r
+    return cache
+
+
+def _gate(a: jnp.ndarray) -> jnp.ndarray:
+  """tanh(first half) · sigmoid(second half) of the last axis."""
+  half = a.shape[-1] // 2
+  return jnp.tanh(a[..., :half]) * nn.sigmoid(a[..., half:])
+
+
+def _shift_down(x: jnp.ndarray) -> jnp.ndarray:
+  """Row r takes row r − 1; row 0 is zeros."""
+  return jnp.pad(x, ((0, 0), (1, 0), (0, 0), (0, 0)))[:, :-1]
+
+
+class GatedPixelCNN(nn.Module):
+  """Gated PixelCNN without a blind spot: images (N, H, W, C) in [0, 1] → (N, H, W, C, 256)."""
+  out_channels: int = 3
+  features: int = 96
+  layers: int = 6
+  first_kernel: int = 5
+  kernel: int = 3
+  dropout: float = 0.0
+  act: str = 'relu'
+
+  def setup(self):
+    c, f = self.out_channels, self.features
+    if f % c:
+      raise ValueError(f'features ({f}) must be divisible by the {c} colours.')
+    kernels = [self.first_kernel] + [self.kernel] * (self.layers - 1)
+    self.v_convs = [MaskedConv(2 * f, k, 'V', c) for k in kernels]
+    self.h_convs = [MaskedConv(2 * f, (1, k), 'A' if i == 0 else 'B', c, out_tile=2)
+                    for i, k in enumerate(kernels)]
+    # The vertical stack (shifted down) only holds rows above: it may feed every colour group.
+    self.links = [MaskedConv(2 * f, 1, 'N', c) for _ in kernels]
+    self.h_outs = [MaskedConv(f, 1, 'B', c) for _ in kernels]
+    self.head = _Head(c, f, self.act)
+    self.drop = nn.Dropout(self.dropout)
+
+  @property
+  def _pad(self) -> int:
+    return max(self.first_kernel, self.kernel) // 2
+
+  def _stacks(self, x, train=False):
+    """Last horizontal map; each layer's vertical input, horizontal input and v pre-gate."""
+    v = h = 2.0 * x - 1.0
+    v_in, h_in, v_pre = [], [], []
+    for i in range(self.layers):
+      v_in.append(v)
+      h_in.append(h)
+      pre = self.v_convs[i](v)
+      v_pre.append(pre)
+      g = _gate(self.h_convs[i](h) + self.links[i](_shift_down(pre)))
+      g = self.drop(g, deterministic=not train)
+      h = self.h_outs[i](g) + (h if i else 0.0)
+      v = _gate(pre)
+    return h, v_in, h_in, v_pre
+
+  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
+    return self.head(self._stacks(x, train)[0])
+
+  def prefill(self, x: jnp.ndarray, first_row=0) -> dict:
+    del first_row
+    _, v_in, h_in, v_pre = self._stacks(x)
+    p = self._pad
+    # v_above[i] row r holds layer i's vertical pre-gate at row r − 1 (zeros above row 0).
+    return {'v_in': [pad_map(v, p) for v in v_in[1:]], 'h_in': [pad_map(h, p) for h in h_in[1:]],
+            'v_above': [jnp.pad(v, ((0, 0), (1, 0), (0, 0), (0, 0))) for v in v_pre]}
+
+  def point(self, cache: dict, x: jnp.ndarray, r, c):
+    p = self._pad
+    h_in = list(cache['h_in'])
+    src = pad_map(2.0 * x - 1.0, p)
+    h = None
+    for i in range(self.layers):
+      if i:
+        h_in[i - 1] = put_point(h_in[i - 1], h, r, c, p)
+        src = h_in[i - 1]
+      above = get_point(cache['v_above'][i], r, c, 0)
+      g = _gate(self.h_convs[i](src, point=(r, c), pad=p)
+                + self.links[i](above[:, None, None])[:, 0, 0])
+      h = self.h_outs[i](g[:, None, None])[:, 0, 0] + (h if i else 0.0)
+    return self.head(h), {**cache, 'h_in': h_in}
+
+  def row_end(self, cache: dict, x: jnp.ndarray, r) -> dict:
+    """The vertical stack along row r, now that the row is complete."""
+    p = self._pad
+    v_in, v_above = list(cache['v_in']), list(cache['v_above'])
+    src = pad_map(2.0 * x - 1.0, p)
+    for i in range(self.layers):
+      pre = self.v_convs[i](src, row=r, pad=p)
+      v_above[i] = put_row(v_above[i], pre, r + 1, 0)
+      if i + 1 < self.layers:
+        v_in[i] = put_row(v_in[i], _gate(pre), r, p)
+        src = v_in[i]
+    return {**cache, 'v_in': v_in, 'v_above': v_above}
