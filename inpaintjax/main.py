@@ -25,7 +25,12 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   config = FLAGS.config
-  workdir = FLAGS.workdir or f'runs/{config_base.config_name(config_flags.get_config_filename(FLAGS["config"]))}'
+  name = config_base.config_name(config_flags.get_config_filename(FLAGS['config']))
+  if config.task == 'deconvolution':  # A learning-rate sweep that writes tables, not a model.
+    from inpaintjax.tasks import deconvolution  # pylint: disable=g-import-not-at-top
+    deconvolution.run_sweep(config, FLAGS.workdir or config.workdir or f'runs/{name}')
+    return
+  workdir = FLAGS.workdir or f'runs/{name}'
   # Device layout must be fixed before JAX creates its backend.
   parallel.configure_cpu_devices(config.cpu_devices)
   parallel.maybe_initialize_distributed(config.distributed)

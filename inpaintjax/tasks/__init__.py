@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from inpaintjax.tasks import adversarial, classification, correction, regression
+from inpaintjax.tasks import adversarial, autoregressive, classification, correction, regression
 from inpaintjax.tasks.base import Task
 
 TASKS = {
     'adversarial': adversarial.make_task,
+    'autoregressive': autoregressive.make_task,
     'classification': classification.make_task,
     'correction': correction.make_task,
     'regression': regression.make_task,
@@ -15,6 +16,9 @@ TASKS = {
 
 def make(config) -> Task:
   """The task named by `config.task`, built from the config."""
+  if config.task == 'deconvolution':
+    raise ValueError("Task 'deconvolution' is a sweep, not a trained model: run it with "
+                     'python -m inpaintjax.main --config=configs/deconv.py')
   if config.task not in TASKS:
     raise ValueError(f'Unknown task {config.task!r}; known: {sorted(TASKS)}.')
   return TASKS[config.task](config)

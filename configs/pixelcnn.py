@@ -1,0 +1,72 @@
+"""PixelCNN inpainter: masked convolutions, a 256-way softmax per sub-pixel, R → G → B.
+
+Trains p(image) by maximum likelihood (reported as bits/dim) and fills a centre
+8×8 hole by generating its pixels in raster order (`sample.temperature` 0:
+greedy; > 0: sampled), with the cached jitted sampler of inpaintjax.autoregressive.
+
+Variants (`--config=configs/pixelcnn.py:VARIANT`):
+  cpu (default)  what trains on a 2-core CPU in about 2 hours: a residual PixelCNN, 5×5
+                 type-A first layer, 6 residual 3×3 type-B layers, 60 features, batch 32.
+  source         the source's small model: 5×5 first layer, 3×3 layers, no residual.
+  gated          Gated PixelCNN (vertical + horizontal stacks, no blind spot), CPU size.
+  paper          the PixelCNN of the PixelRNN paper (van den Oord et al., 2016, Table 5:
+                 3.14 bits/dim on CIFAR-10 test): 7×7 type-A layer, 15 residual 3×3 layers,
+                 128 features; an accelerator run (batch 64, ~200k steps).
+  smoke          tiny, for tests.
+
+Data default: TFDS cifar10 (falls back to the embedded photos offline). On the
+shared npz files: --config.data.name=npz:../shared/data/cifar10_train.npz
+--config.data.holdout=0.04 (the last 2,000 images are the validation split).
+
+Results: see the README's autoregressive table (2-core CPU runs, 2026-11-22).
+"""
+
+from inpaintjax import config_base
+
+VARIANTS = ('', 'cpu', 'source', 'gated', 'paper', 'smoke')
+
+
+def autoregressive_base():
+  """Fields every autoregressive config shares (also used by configs/pixelrnn.py)."""
+  c = config_base.base_config()
+  c.task = 'autoregressive'
+  c.hole = 'center-8'
+  c.signed = False
+  c.sample = dict(temperature=0.0)   # 0 = greedy fill; > 0 samples from softmax(logits / T).
+  c.augment.flip = True
+  c.optim.update(learning_rate=1e-3, schedule='cosine', warmup_steps=200, grad_clip=1.0)
+  c.batch_size = 32
+  c.num_steps = 6000
+  c.log_every = 50
+  c.eval_every = 1000
+  c.checkpoint_every = 250
+  c.data.eval_limit = 500
+  c.eval_batch_size = 250
+  c.cpu_devices = 2
+  return c
+
+
+def get_config(arg=None):
+  """The PixelCNN config for variant `arg`."""
+  arg = arg or ''
+  config_base.check_variant(arg, VARIANTS)
+  c = autoregressive_base()
+  c.model = dict(name='pixelcnn', features=60, layers=6, first_kernel=5, kernel=3,
+                 residual=True, dropout=0.0, act='relu')
+  if arg == 'source':
+    c.model.update(features=48, layers=4, residual=False)
+  elif arg == 'gated':
+    c.model = dict(name='gated_pixelcnn', features=60, layers=6, first_kernel=5, kernel=3,
+                   dropout=0.0, act='relu')
+  elif arg == 'paper':
+    c.model.update(features=128, layers=15, first_kernel=7)
+    c.batch_size = 64
+    c.num_steps = 200_000
+    c.eval_every = 10_000
+    c.checkpoint_every = 2000
+    c.cpu_devices = 0
+  elif arg == 'smoke':
+    c.model.update(features=6, layers=1)
+    config_base.make_smoke(c)
+    c.data.image_size = 16
+  return c

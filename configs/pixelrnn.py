@@ -1,0 +1,64 @@
+"""PixelRNN inpainters: Row LSTM, Diagonal BiLSTM and the source's flattened row LSTM.
+
+Same task as configs/pixelcnn.py (likelihood training in bits/dim; the hole is
+generated in raster order, R → G → B, greedily or with a temperature).
+
+Variants (`--config=configs/pixelrnn.py:VARIANT`):
+  row_lstm (default)   Row LSTM, CPU size: 2 layers of 48 units, 1×3 kernels, residual.
+  diagonal_bilstm      Diagonal BiLSTM, CPU size: 2 layers of 48 units, residual.
+  flat_lstm            the source's model: the image as a sequence of sub-pixels, each fed as a
+                       256-way one-hot to an LSTM of 64 units, a dense softmax over 256.
+  row_lstm_paper       the PixelRNN paper's CIFAR-10 Row LSTM (van den Oord et al., 2016,
+                       Table 5: 3.07 bits/dim): 12 layers of 128 units; an accelerator run.
+  diagonal_bilstm_paper  the paper's Diagonal BiLSTM (3.00 bits/dim): 12 layers of 128 units.
+  smoke, diagonal_smoke, flat_smoke   tiny, for tests.
+
+Results: see the README's autoregressive table (2-core CPU runs, 2026-11-22).
+"""
+
+import importlib.util
+import os
+
+from inpaintjax import config_base
+
+VARIANTS = ('', 'row_lstm', 'diagonal_bilstm', 'flat_lstm', 'row_lstm_paper',
+            'diagonal_bilstm_paper', 'smoke', 'diagonal_smoke', 'flat_smoke')
+
+
+def _pixelcnn_config():
+  """configs/pixelcnn.py, loaded by path (configs/ is not a package)."""
+  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pixelcnn.py')
+  spec = importlib.util.spec_from_file_location('pixelcnn_config', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def get_config(arg=None):
+  """The PixelRNN config for variant `arg`."""
+  arg = arg or 'row_lstm'
+  config_base.check_variant(arg, VARIANTS)
+  c = _pixelcnn_config().autoregressive_base()
+  kind = {'smoke': 'row_lstm', 'diagonal_smoke': 'diagonal_bilstm',
+          'flat_smoke': 'flat_lstm'}.get(arg, arg.replace('_paper', ''))
+  if kind == 'flat_lstm':
+    c.model = dict(name='flat_lstm', hidden=64)
+  elif kind == 'row_lstm':
+    c.model = dict(name='row_lstm', features=48, layers=2, kernel=3, residual=True, act='relu')
+  else:
+    c.model = dict(name='diagonal_bilstm', features=48, layers=2, residual=True, act='relu')
+  if arg.endswith('_paper'):
+    c.model.update(features=128, layers=12)
+    c.batch_size = 64
+    c.num_steps = 200_000
+    c.eval_every = 10_000
+    c.checkpoint_every = 2000
+    c.cpu_devices = 0
+  if arg.endswith('smoke'):
+    if kind == 'flat_lstm':
+      c.model.update(hidden=8)
+    else:
+      c.model.update(features=6, layers=1)
+    config_base.make_smoke(c)
+    c.data.image_size = 12
+  return c
