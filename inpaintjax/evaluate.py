@@ -204,6 +204,12 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
   mask = eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
   start = time.time()
   means, grid = score(predict, ds.images, mask, device_batch_size(batch_size))
+  if workdir:  # The task's own eval metrics on the same images and holes (bits/dim, loss).
+    extras = {'mask': mask, 'key': eval_keys(seed, len(ds))}
+    if ds.labels is not None:
+      extras['label'] = ds.labels
+    means.update(eval_losses(task, state, ds.images, extras, device_batch_size(batch_size),
+                             mesh))
   print(f'{method} on {ds.name}, hole {hole} (seed {seed}), {len(ds)} images, '
         f'{time.time() - start:.1f} s\n')
   print(markdown_table({method: means}))

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from inpaintjax import config_base, models, tasks
+from inpaintjax.tasks import deconvolution
 from tests.conftest import REPO, load
 
 CONFIGS = sorted(glob.glob(os.path.join(REPO, 'configs', '*.py')))
@@ -20,7 +21,10 @@ def test_every_config_and_variant_builds_its_task(path):
   for variant in ('', 'smoke'):
     config = config_base.load_config(f'{path}:{variant}' if variant else path)
     assert config.is_locked
-    tasks.make(config)
+    if config.task == 'deconvolution':  # A sweep run by main, not a trained task.
+      deconvolution.check_config(config)
+    else:
+      tasks.make(config)
 
 
 def test_misspelt_key_is_an_error():
