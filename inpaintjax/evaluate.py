@@ -3,6 +3,8 @@
   python -m inpaintjax.evaluate --workdir=RUN [--data=...] [--hole=center-8] [--limit=N]
   python -m inpaintjax.evaluate --baseline=biharmonic --data=npz:PATH --hole=center-8
   python -m inpaintjax.evaluate --workdir=CORRECTOR_RUN --classifier=CLASSIFIER_RUN
+  python -m inpaintjax.evaluate --runs RUN1 RUN2 --baselines all --data=npz:PATH  (one table:
+                                inpaintjax.leaderboard)
 
 Both score predictions the same way: composite into the known pixels, map to
 the 8-bit grid, then the metrics of `inpaintjax.metrics`, per image, then the
@@ -238,9 +240,21 @@ def main(argv=None) -> int:
   p.add_argument('--out', default='', help='Folder for eval JSON and grid PNG.')
   p.add_argument('--classifier', default='',
                  help='A classifier run that judges the corrector in --workdir.')
-  args = p.parse_args(argv)
+  p.add_argument('--runs', nargs='+', default=[], help='Runs for one leaderboard.')
+  p.add_argument('--baselines', default='',
+                 help="Classical methods for the leaderboard: 'all' or a comma list.")
+  args = vars(p.parse_args(argv))
+  runs, baselines_spec = args.pop('runs'), args.pop('baselines')
   try:
-    run(**vars(args))
+    if runs or baselines_spec:
+      if args['workdir'] or args['baseline'] or args['classifier']:
+        raise ValueError('--runs/--baselines make a leaderboard: leave out --workdir, '
+                         '--baseline and --classifier.')
+      from inpaintjax import leaderboard  # pylint: disable=g-import-not-at-top
+      leaderboard.run(runs, baselines_spec, args['data'], args['hole'], args['limit'],
+                      args['seed'], args['batch_size'], args['out'])
+    else:
+      run(**args)
   except (ValueError, FileNotFoundError, RuntimeError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2

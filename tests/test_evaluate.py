@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from inpaintjax import evaluate, train
+from inpaintjax import evaluate, leaderboard, train
 from tests.conftest import REPO, load
 
 
@@ -60,6 +60,22 @@ def test_trained_run_is_scored_from_its_workdir(tmp_path, cifar_like):
     np.testing.assert_allclose(again[k], trained[k], rtol=1e-5)
   other = evaluate.run(workdir=workdir, data=f'npz:{cifar_like}', hole='box', limit=10)
   assert other['num_images'] == 10 and np.isfinite(other['hole_psnr'])
+  # The leaderboard: the same run and every baseline on the same images and holes.
+  out = tmp_path / 'board'
+  assert evaluate.main(['--runs', workdir, '--baselines=all', f'--data=npz:{cifar_like}',
+                        '--hole=box', '--limit=10', f'--out={out}']) == 0
+  board = json.loads((out / 'leaderboard.json').read_text())['methods']
+  assert set(board) == {'run', 'ring_mean', 'telea', 'navier_stokes', 'biharmonic'}
+  np.testing.assert_allclose(board['run']['hole_psnr'], other['hole_psnr'], rtol=1e-5)
+  alone = evaluate.run(baseline='telea', data=f'npz:{cifar_like}', hole='box', limit=10,
+                       out=str(tmp_path / 'telea'))
+  np.testing.assert_allclose(board['telea']['hole_psnr'], alone['hole_psnr'], rtol=1e-6)
+  table = (out / 'leaderboard.md').read_text()
+  psnrs = [board[m]['hole_psnr'] for m in board]
+  assert psnrs == sorted(psnrs, reverse=True) and table.count('\n| ') == 6  # Header + 5 rows.
+  assert (out / 'leaderboard.png').exists()
+  with pytest.raises(ValueError, match='Unknown baselines'):
+    leaderboard.run([], 'biharmonic,magic', f'npz:{cifar_like}')
 
 
 @pytest.mark.parametrize('args,message', [

@@ -1,0 +1,101 @@
+"""One leaderboard: trained runs and classical methods on the same images and the same holes.
+
+  python -m inpaintjax.evaluate --runs RUN1 RUN2 ... --baselines all --data=npz:PATH \
+      --hole=center-8 [--limit=N] [--seed=S] [--out=DIR]
+
+Every method is scored by `evaluate.score` (the PROTOCOL metrics) on the images of `--data`
+(default: the first run's own evaluation split) with the holes of `--hole` and `--seed`
+(default: the first run's training hole, else center-8). Writes DIR/leaderboard.md (one
+markdown table, best hole_psnr first), DIR/leaderboard.json and DIR/leaderboard.png (one image
+grid: the masked input, then a column per method's composited output, then the truth).
+Default DIR: runs/leaderboard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+
+from inpaintjax import baselines, evaluate, parallel, train
+from inpaintjax.data import masks, sources
+from inpaintjax.visualize import save_grid
+
+
+def baseline_names(spec: str | list[str]) -> list[str]:
+  """'all', a comma list, or a list of names → the classical methods, checked."""
+  names = spec.split(',') if isinstance(spec, str) else list(spec)
+  names = [n for n in names if n]
+  if names == ['all']:
+    return list(baselines.BASELINES)
+  unknown = [n for n in names if n not in baselines.BASELINES]
+  if unknown:
+    raise ValueError(f'Unknown baselines {unknown}; known: all, {", ".join(baselines.BASELINES)}.')
+  return names
+
+
+def _unique_names(runs: list[str]) -> list[str]:
+  """Column names for the runs: their folder names, with the parent added where two clash."""
+  names = [os.path.basename(os.path.normpath(r)) for r in runs]
+  return [os.path.join(os.path.basename(os.path.dirname(os.path.normpath(r))), n)
+          if names.count(n) > 1 else n for r, n in zip(runs, names)]
+
+
+def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
+        seed: int = 0, batch_size: int = 250, out: str = '') -> dict[str, dict[str, float]]:
+  """Scores every run and baseline; writes and prints the table; returns {method: metrics}."""
+  methods = baseline_names(baselines_spec) if baselines_spec else []
+  if not runs and not methods:
+    raise ValueError('Nothing to score: give --runs and/or --baselines.')
+  loaded = []
+  for workdir in runs:
+    config, task, state = train.read_run(workdir)
+    if task.inpaint is None:
+      raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
+    loaded.append((config, task, state))
+  if data:
+    channels = loaded[0][0].data.channels if loaded else 0
+    ds = evaluate.eval_dataset(data, limit, channels)
+  elif loaded:
+    ds = sources.load_split(loaded[0][0].data, 'eval')
+    ds = sources.Dataset(ds.images[:limit] if limit else ds.images, None, ds.name)
+  else:
+    raise ValueError('--baselines alone needs --data (e.g. npz:PATH, cifar10, embedded).')
+  hole = hole or (str(loaded[0][1].hole) if loaded and loaded[0][1].hole else 'center-8')
+  mask = evaluate.eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
+  predictors = {}
+  mesh = parallel.make_mesh() if loaded else None
+  for name, workdir, (config, task, state) in zip(_unique_names(runs), runs, loaded):
+    size = (config.data.image_size, config.data.image_size, config.data.channels)
+    if tuple(ds.images.shape[1:]) != size:
+      raise ValueError(f'{workdir} was trained on {size[0]}×{size[1]}×{size[2]} images; '
+                       f'{ds.name} has {"×".join(map(str, ds.images.shape[1:]))}.')
+    predictors[name] = evaluate.model_predictor(task, state, mesh, seed)
+  for method in methods:
+    predictors[method] = evaluate.baseline_predictor(method)
+  rows, columns = {}, {}
+  for name, predict in predictors.items():
+    start = time.time()
+    rows[name], grid = evaluate.score(predict, ds.images, mask,
+                                      evaluate.device_batch_size(batch_size))
+    rows[name]['seconds'] = time.time() - start
+    columns.setdefault('masked', grid['masked'])
+    columns[name] = grid['composited']
+    truth = grid['truth']
+  columns['truth'] = truth
+  rows = dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr']))
+  header = (f'{ds.name}, {len(ds)} images, hole {masks.parse_hole(hole)} (seed {seed}); '
+            'best hole_psnr first')
+  table = evaluate.markdown_table(rows)
+  print(header + '\n\n' + table)
+  out = out or os.path.join('runs', 'leaderboard')
+  os.makedirs(out, exist_ok=True)
+  with open(os.path.join(out, 'leaderboard.md'), 'w') as f:
+    f.write(f'{header}\n\n{table}\n\nleaderboard.png columns: {", ".join(columns)}.\n')
+  with open(os.path.join(out, 'leaderboard.json'), 'w') as f:
+    json.dump({'data': ds.name, 'hole': hole, 'seed': seed, 'num_images': len(ds),
+               'methods': rows}, f, indent=2)
+  save_grid(os.path.join(out, 'leaderboard.png'), {k: np.asarray(v) for k, v in columns.items()})
+  return rows
