@@ -84,9 +84,10 @@ def score(predict, images_u8: np.ndarray, mask: np.ndarray, batch_size: int,
 def model_predictor(task, state, mesh, seed: int = 0):
   """A jitted `predict(images, mask)` for a task's inpaint, batch sharded over the mesh."""
   repl, data = parallel.replicated(mesh), parallel.batch_sharding(mesh)
-  inpaint = jax.jit(task.inpaint, in_shardings=(repl, data, data, repl), out_shardings=data)
+  inpaint = jax.jit(task.inpaint, in_shardings=(repl, data, data, repl), out_shardings=repl)
   key = jax.random.PRNGKey(seed)
-  return lambda images, mask: inpaint(state, jnp.asarray(images), jnp.asarray(mask), key)
+  return lambda images, mask: inpaint(state, parallel.from_global(images, data),
+                                      parallel.from_global(mask, data), key)
 
 
 def baseline_predictor(name: str):
@@ -118,9 +119,11 @@ def eval_losses(task, state, images_u8, extras, batch_size, mesh) -> dict[str, f
   `extras` are per-image arrays (mask, key, label) batched beside the images.
   """
   repl, data = parallel.replicated(mesh), parallel.batch_sharding(mesh)
-  step = jax.jit(task.eval_step, in_shardings=(repl, data))
+  # Replicated outputs: every process gets every example's metrics (multi-process runs).
+  step = jax.jit(task.eval_step, in_shardings=(repl, data), out_shardings=repl)
   values: dict[str, list] = {}
   for batch, n_valid in pipeline.eval_batches(images_u8, batch_size, extras):
+    batch = {k: parallel.from_global(v, data) for k, v in batch.items()}
     for k, v in step(state, batch).items():
       values.setdefault(k, []).append(np.asarray(v)[:n_valid])
   return {k: float(np.mean(np.concatenate(v))) for k, v in values.items()}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 import jax
+import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
@@ -31,9 +32,21 @@ def configure_cpu_devices(count: int) -> None:
 
 
 def maybe_initialize_distributed(enabled: bool) -> None:
-  """Joins a multi-process run when the launcher asks for it (TPU pods, SLURM)."""
-  if enabled:
+  """Joins a multi-process run when the launcher asks for it (TPU pods, SLURM, by hand).
+
+  On a TPU VM or under SLURM, JAX finds the coordinator, the process count and this process's
+  index itself. Elsewhere (several processes on one machine, a cluster JAX does not know) the
+  launcher sets JAX_COORDINATOR_ADDRESS (host:port), JAX_NUM_PROCESSES and JAX_PROCESS_ID.
+  """
+  if not enabled:
+    return
+  count, index = os.environ.get('JAX_NUM_PROCESSES'), os.environ.get('JAX_PROCESS_ID')
+  if (count is None) != (index is None):
+    raise ValueError('Set both JAX_NUM_PROCESSES and JAX_PROCESS_ID, or neither.')
+  if count is None:
     jax.distributed.initialize()
+  else:
+    jax.distributed.initialize(num_processes=int(count), process_id=int(index))
 
 
 def make_mesh(devices=None) -> Mesh:
@@ -49,6 +62,16 @@ def batch_sharding(mesh: Mesh) -> NamedSharding:
 def replicated(mesh: Mesh) -> NamedSharding:
   """Fully replicated over the mesh."""
   return NamedSharding(mesh, PartitionSpec())
+
+
+def from_global(array, sharding):
+  """A host array that every process holds whole (an evaluation batch) as a sharded jax.Array.
+
+  jit refuses numpy inputs with a sharding that spans other processes' devices; each process
+  here supplies the slices of its own devices.
+  """
+  array = np.asarray(array)
+  return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
 
 
 def check_batch_size(batch_size: int) -> None:
