@@ -1,0 +1,153 @@
+"""One table of this machine's speed for every model family.
+
+  python benchmarks/families.py [--steps=5] [--only=unet,pixelcnn] [--no-plain]
+
+Columns, per configuration (its CPU configuration, random weights and random uint8 images of the
+config's size; the speed does not depend on either):
+- train images/s: the jitted, state-donating train step of the trainer, best of `--steps` after a
+  warm-up (a GAN step consumes n_critic + 1 batches; they are counted).
+- GFLOP/step and GFLOP/s: XLA's own count of the compiled step's floating-point operations
+  (`compiled.cost_analysis()`), divided by the measured time; `% peak` compares that with the
+  machine's matmul peak, measured first on a 2048×2048 float32 `jnp.dot`.
+- pipeline images/s: the trainer's input pipeline (`pipeline.train_batches`: shuffle, gather,
+  shard, prefetch thread) alone, and its ratio to what the step consumes (≥ 1: the step is not
+  starved).
+- sampler images/s (autoregressive models): the jitted greedy fill of a centre 8×8 hole on the
+  same batch, and its speed-up over the plain loop that reruns the model per sub-pixel
+  (`--no-plain` skips the slow plain loop; `benchmarks/sampler.py` has more options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from inpaintjax import config_base, parallel, tasks, train  # noqa: E402
+from inpaintjax.data import pipeline, sources  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAMILIES = {  # name: (config, sampler model name or None)
+    'patch_cnn': ('configs/patch_cnn.py', None),
+    'patch_cnn:strong': ('configs/patch_cnn.py:strong', None),
+    'unet': ('configs/unet.py', None),
+    'unet:best': ('configs/unet.py:best', None),
+    'correcting_ae:dense': ('configs/correcting_ae.py:dense', None),
+    'correcting_ae:conv': ('configs/correcting_ae.py:conv', None),
+    'context_encoder:l2': ('configs/context_encoder.py:l2', None),
+    'context_encoder:dcgan': ('configs/context_encoder.py:dcgan', None),
+    'context_encoder:wgan_gp': ('configs/context_encoder.py:wgan_gp', None),
+    'pixelcnn': ('configs/pixelcnn.py', 'pixelcnn'),
+    'pixelcnn:gated': ('configs/pixelcnn.py:gated', 'gated'),
+    'row_lstm': ('configs/pixelrnn.py:row_lstm', 'row_lstm'),
+    'diagonal_bilstm': ('configs/pixelrnn.py:diagonal_bilstm', 'diagonal_bilstm'),
+    'flat_lstm': ('configs/pixelrnn.py:flat_lstm', 'flat_lstm'),
+}
+
+
+def best_seconds(fn, repeats: int) -> float:
+  """The fastest of `repeats` calls of `fn`, its result blocked on."""
+  best = float('inf')
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(fn())
+    best = min(best, time.perf_counter() - start)
+  return best
+
+
+def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
+  """FLOP/s of a jitted n×n float32 matrix product on the default device."""
+  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+  dot = jax.jit(jnp.dot)
+  dot(a, a).block_until_ready()
+  return 2 * n**3 / best_seconds(lambda: dot(a, a), repeats)
+
+
+def step_flops(compiled) -> float:
+  """XLA's flop count of a compiled computation (a dict, or a one-element list of dicts)."""
+  cost = compiled.cost_analysis()
+  if isinstance(cost, (list, tuple)):
+    cost = cost[0]
+  return float(cost.get('flops', float('nan')))
+
+
+def measure_family(config_path: str, steps: int) -> dict:
+  """Train-step and pipeline rates of one configuration."""
+  config = config_base.load_config(os.path.join(ROOT, config_path))
+  mesh = parallel.make_mesh()
+  task = tasks.make(config)
+  n = config.batch_size * task.batch_multiple
+  size, channels = config.data.image_size, config.data.channels or 3
+  rng = np.random.default_rng(0)
+  ds = sources.Dataset(rng.integers(0, 256, (max(4 * n, 1024), size, size, channels), np.uint8),
+                       np.zeros(max(4 * n, 1024), np.int32), 'random')
+  sharding = parallel.batch_sharding(mesh)
+  batch = pipeline.to_global(pipeline.batch_at(ds, pipeline.EpochOrder(len(ds), 0), 0, n),
+                             sharding)
+  state = train.create_state(task, config, batch, mesh)
+  step = train.jit_train_step(task, mesh)
+  key = jax.random.PRNGKey(0)
+  flops = step_flops(step.lower(state, batch, key).compile())
+  state, _ = step(state, batch, key)  # Warm-up (and the compile the timed calls reuse).
+  jax.block_until_ready(state)
+  best = float('inf')
+  for i in range(steps):
+    start = time.perf_counter()
+    state, metrics = step(state, batch, jax.random.fold_in(key, i))
+    jax.block_until_ready(metrics)
+    best = min(best, time.perf_counter() - start)
+  batches = pipeline.train_batches(ds, n, 0, 0, sharding)
+  jax.block_until_ready(next(batches))
+  count, start = 20, time.perf_counter()
+  for _ in range(count):
+    jax.block_until_ready(next(batches))
+  pipe = count * n / (time.perf_counter() - start)
+  batches.close()
+  return dict(batch=n, train=n / best, gflop=flops / 1e9, gflops=flops / best / 1e9,
+              pipeline=pipe)
+
+
+def main() -> None:
+  p = argparse.ArgumentParser(description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument('--steps', type=int, default=5)
+  p.add_argument('--only', default='', help=f'comma-separated subset of {sorted(FAMILIES)}')
+  p.add_argument('--no-plain', action='store_true', help='skip the plain sampler loop')
+  args = p.parse_args()
+  names = args.only.split(',') if args.only else list(FAMILIES)
+  unknown = sorted(set(names) - set(FAMILIES))
+  if unknown:
+    p.error(f'unknown families {unknown}; known: {sorted(FAMILIES)}')
+  import sampler  # pylint: disable=g-import-not-at-top  (benchmarks/ is on sys.path)
+  peak = matmul_peak()
+  print(f'{jax.device_count()} {jax.devices()[0].platform} device(s), {os.cpu_count()} cores; '
+        f'matmul peak {peak / 1e9:.1f} GFLOP/s (2048² float32); sampler: greedy fill of a '
+        f'centre 8×8 hole, 16 images of 32×32×3\n')
+  print('| family | config | batch | train images/s | GFLOP/step | GFLOP/s | % peak | '
+        'pipeline images/s | pipeline / step | sampler images/s | sampler speed-up |')
+  print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for name in names:
+    config_path, sampler_name = FAMILIES[name]
+    r = measure_family(config_path, args.steps)
+    fill, speedup = '—', '—'
+    if sampler_name:
+      if args.no_plain:
+        s = sampler.measure_fast(sampler_name, 16, 32, 8, 2)
+      else:
+        s = sampler.measure(sampler_name, 16, 32, 8, 2)
+        speedup = f'{s["speedup"]:.0f}×'
+      fill = f'{s["fast"]:.2f}'
+    print(f'| {name} | `{config_path}` | {r["batch"]} | {r["train"]:.1f} | {r["gflop"]:.2f} | '
+          f'{r["gflops"]:.1f} | {100 * r["gflops"] * 1e9 / peak:.0f}% | {r["pipeline"]:.0f} | '
+          f'{r["pipeline"] / r["train"]:.0f}× | {fill} | {speedup} |', flush=True)
+
+
+if __name__ == '__main__':
+  main()
