@@ -52,3 +52,16 @@ def test_unet_shape_range_and_dropout():
 def test_unet_rejects_indivisible_sizes():
   with pytest.raises(ValueError, match='divisible by 8'):
     UNet(out_channels=1, levels=3).init(jax.random.PRNGKey(0), jnp.zeros((1, 28, 28, 1)))
+
+
+def test_unet_context_window_crops_and_checks_size():
+  model = UNet(out_channels=3, base_channels=4, levels=2, context=16, output='linear')
+  x = jax.random.normal(jax.random.PRNGKey(0), (1, 32, 32, 4))
+  params = model.init(jax.random.PRNGKey(1), x)
+  chex.assert_shape(model.apply(params, x), (1, 16, 16, 3))
+  # Only the central 16×16 window reaches the output.
+  grad = jax.grad(lambda x: model.apply(params, x).sum())(x)
+  assert float(jnp.abs(grad[:, :8]).max()) == 0.0 and float(jnp.abs(grad[:, :, 24:]).max()) == 0.0
+  assert float(jnp.abs(grad[:, 8:24, 8:24]).max()) > 0.0
+  with pytest.raises(ValueError, match='context 40 is larger than the 32×32 input'):
+    UNet(out_channels=3, context=40).init(jax.random.PRNGKey(0), x)
