@@ -8,7 +8,7 @@ from tests.conftest import load
 
 
 @pytest.mark.parametrize('name', ['unet.py:smoke', 'context_encoder.py:smoke',
-                                  'pixelcnn.py:smoke'])
+                                  'pixelcnn.py:smoke', 'pixelrnn.py:smoke'])
 def test_trains_on_strokes_and_is_scored_on_boxes(tmp_path, name):
   workdir = str(tmp_path / 'run')
   trained = train.train_and_evaluate(load(name, hole='strokes', num_steps=2, eval_every=2),
