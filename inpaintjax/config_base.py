@@ -38,6 +38,7 @@ def base_config() -> ml_collections.ConfigDict:
                                   # training batch, stored in the state) or 'harmonic'.
   c.residual = False              # Model output (linear) is added to the filled image.
   c.mask_channel = False          # Give the model the mask as an extra input channel.
+  c.flip_average = False          # Inference: average with the mirrored image's prediction.
   c.signed = True                 # Model sees pixels in [-1, 1] (else [0, 1]).
 
   c.augment = ml_collections.ConfigDict(dict(flip=False, rotate_deg=0.0, zoom=0.0, hue=0.0,

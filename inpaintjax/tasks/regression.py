@@ -9,6 +9,10 @@ output is a patch centred like a PROTOCOL hole, and is pasted back there).
 The loss (`loss.kind`: mse, l1, or rgb_dist, the Euclidean colour distance) is weighted per pixel: `loss.hole_weight` inside the hole and
 `loss.known_weight` outside it (0 for a hole-only loss; larger than the hole
 weight for the context-encoder overlap trick).
+With `config.flip_average` the inpainted image is the mean of the prediction for the image and
+the mirrored prediction for its left-right mirror image (and mirrored mask): test-time flip
+averaging, the same symmetry the flip augmentation teaches; it changes inference only, so it can
+be switched on for a run trained without it.
 """
 
 from __future__ import annotations
@@ -139,7 +143,13 @@ def make_task(config) -> Task:
     del rng  # Deterministic model.
     x = 2.0 * images - 1.0 if signed else images
     out, filled = forward(state, state.params, x, mask, False)
-    return from_model_scale(full_image(out, filled), signed)
+    result = full_image(out, filled)
+    if config.get('flip_average', False):
+      # Absent from runs saved before the option existed: they read as False.
+      flip = lambda a: a[:, :, ::-1]
+      out_f, filled_f = forward(state, state.params, flip(x), flip(mask), False)
+      result = 0.5 * (result + flip(full_image(out_f, filled_f)))
+    return from_model_scale(result, signed)
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole)
 
