@@ -32,13 +32,14 @@ rgb_dist 43.0, ssim 0.942):
          20.31 dB, ssim 0.951, ssim_seed 0.943. Learning curve (in-training eval, no flip
          averaging) at 500 / 1,000 / 2,000 / 3,000 / 4,000 / 5,000 / 6,500 steps: 19.48 / 19.72
          / 19.87 / 20.11 / 20.22 / 20.29 / 20.31. Still below the 20.5 dB goal. Tried:
-         resuming to 10,000 steps (the cosine restarts at lr 5.5e-4): 20.27 / 20.30 / 20.32 at
-         7,000 / 8,000 / 9,000 steps: the net has plateaued, not run out of steps; the earlier
-         full-image net (context 0, no grad clip) was at 20.15 after 3,000 steps, same as
-         this one at 3,500, at 1.9× the cost per step; without grad_clip, one run's train loss
-         jumped at step ~200 (lr 2e-3) and it stayed ~0.5 dB behind; without the harmonic fill and residual output (-1 fill, tanh) it
-         was 18.96 / 19.28 dB at 500 / 1,000 steps. Flip averaging is worth +0.05 to +0.09 dB
-         (vertical flips and transposes, which training never shows, lower the average).
+         resuming to 10,000 steps (the cosine restarts at lr 5.5e-4): 20.27 / 20.30 / 20.32 /
+         20.32 at 7,000 / 8,000 / 9,000 / 10,000 steps (one pass): the net has plateaued, not
+         run out of steps. The earlier full-image net (context 0, no grad clip) was at 20.15
+         after 3,000 steps, as this one at 3,500, at 1.9× the cost per step. Without grad_clip
+         one run's train loss jumped at step ~200 (lr 2e-3) and it stayed ~0.5 dB behind.
+         Without the harmonic fill and residual output (-1 fill, tanh): 18.96 / 19.28 dB at
+         500 / 1,000 steps. Flip averaging is worth +0.05 to +0.09 dB (averaging vertical flips
+         or transposes too, which training never shows, lowers it).
   mnist: python -m inpaintjax.main --config=configs/unet.py:mnist --workdir=runs/unet_mnist \
            --config.data.name=npz:../shared/data/mnist_dev.npz --config.data.holdout=0.2
          (train on the first 1,000 of the first 4,000, evaluate on the last 1,000), stopped at
