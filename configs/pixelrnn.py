@@ -17,7 +17,7 @@ Results. Speed on this 2-core CPU (python benchmarks/families.py, 2026-11-29; tr
 greedy fill of a centre 8×8 hole in images/s and its speed-up over the plain per-sub-pixel
 loop): pixelcnn 52.7, 20.2, 20×; gated 27.7, 26.7, 48×; row_lstm 18.9, 63.6, 35×;
 diagonal_bilstm 37.8, 71.7, 99×; flat_lstm 71.0, 255.3, 225×.
-Quality: no full CPU run measured yet (see below for any short run).
+Quality: no CPU run of these models measured yet.
 """
 
 import importlib.util
