@@ -33,6 +33,9 @@ import numpy as np  # noqa: E402
 from inpaintjax import config_base, parallel, tasks, train  # noqa: E402
 from inpaintjax.data import pipeline, sources  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sampler import best_seconds, measure as measure_sampler  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAMILIES = {  # name: (config, sampler model name or None)
     'patch_cnn': ('configs/patch_cnn.py', None),
@@ -50,16 +53,6 @@ FAMILIES = {  # name: (config, sampler model name or None)
     'diagonal_bilstm': ('configs/pixelrnn.py:diagonal_bilstm', 'diagonal_bilstm'),
     'flat_lstm': ('configs/pixelrnn.py:flat_lstm', 'flat_lstm'),
 }
-
-
-def best_seconds(fn, repeats: int) -> float:
-  """The fastest of `repeats` calls of `fn`, its result blocked on."""
-  best = float('inf')
-  for _ in range(repeats):
-    start = time.perf_counter()
-    jax.block_until_ready(fn())
-    best = min(best, time.perf_counter() - start)
-  return best
 
 
 def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
@@ -97,12 +90,14 @@ def measure_family(config_path: str, steps: int) -> dict:
   flops = step_flops(step.lower(state, batch, key).compile())
   state, _ = step(state, batch, key)  # Warm-up (and the compile the timed calls reuse).
   jax.block_until_ready(state)
-  best = float('inf')
-  for i in range(steps):
-    start = time.perf_counter()
-    state, metrics = step(state, batch, jax.random.fold_in(key, i))
-    jax.block_until_ready(metrics)
-    best = min(best, time.perf_counter() - start)
+  calls = iter(range(steps))
+
+  def one_step():
+    nonlocal state  # The step donates its input state: each call continues from the last.
+    state, metrics = step(state, batch, jax.random.fold_in(key, next(calls)))
+    return metrics
+
+  best = best_seconds(one_step, steps)
   batches = pipeline.train_batches(ds, n, 0, 0, sharding)
   jax.block_until_ready(next(batches))
   count, start = 20, time.perf_counter()
@@ -125,7 +120,6 @@ def main() -> None:
   unknown = sorted(set(names) - set(FAMILIES))
   if unknown:
     p.error(f'unknown families {unknown}; known: {sorted(FAMILIES)}')
-  import sampler  # pylint: disable=g-import-not-at-top  (benchmarks/ is on sys.path)
   peak = matmul_peak()
   print(f'{jax.device_count()} {jax.devices()[0].platform} device(s), {os.cpu_count()} cores; '
         f'matmul peak {peak / 1e9:.1f} GFLOP/s (2048² float32); sampler: greedy fill of a '
@@ -138,12 +132,9 @@ def main() -> None:
     r = measure_family(config_path, args.steps)
     fill, speedup = '—', '—'
     if sampler_name:
-      if args.no_plain:
-        s = sampler.measure_fast(sampler_name, 16, 32, 8, 2)
-      else:
-        s = sampler.measure(sampler_name, 16, 32, 8, 2)
-        speedup = f'{s["speedup"]:.0f}×'
+      s = measure_sampler(sampler_name, 16, 32, 8, 2, plain=not args.no_plain)
       fill = f'{s["fast"]:.2f}'
+      speedup = f'{s["speedup"]:.0f}×' if 'speedup' in s else '—'
     print(f'| {name} | `{config_path}` | {r["batch"]} | {r["train"]:.1f} | {r["gflop"]:.2f} | '
           f'{r["gflops"]:.1f} | {100 * r["gflops"] * 1e9 / peak:.0f}% | {r["pipeline"]:.0f} | '
           f'{r["pipeline"] / r["train"]:.0f}× | {fill} | {speedup} |', flush=True)

@@ -38,7 +38,7 @@ CONFIGS = {
 }
 
 
-def _timed(fn, repeats: int) -> float:
+def best_seconds(fn, repeats: int) -> float:
   """Seconds per call of `fn` (its result blocked on), the best of `repeats`."""
   best = float('inf')
   for _ in range(repeats):
@@ -48,8 +48,9 @@ def _timed(fn, repeats: int) -> float:
   return best
 
 
-def _setup(name: str, batch: int, size: int, hole: int):
-  """The model of `name`'s config, random weights, random images and a centre hole mask."""
+def measure(name: str, batch: int, size: int, hole: int, repeats: int, plain: bool = True
+            ) -> dict:
+  """Compile time and images/s of the jitted fill; with `plain`, also of the plain loop."""
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   config = config_base.load_config(os.path.join(root, CONFIGS[name]))
   model = models.build(config.model, out_channels=3)
@@ -57,36 +58,19 @@ def _setup(name: str, batch: int, size: int, hole: int):
   images = jnp.asarray(rng.integers(0, 256, (batch, size, size, 3)) / 255.0, jnp.float32)
   mask = masks.make_masks(f'center-{hole}', jax.random.PRNGKey(0), batch, size, size)
   variables = model.init(jax.random.PRNGKey(0), images)
-  return model, variables, images, mask
-
-
-def _fast(name: str, batch: int, size: int, hole: int, repeats: int):
-  """(setup, jitted fill's output, compile seconds, seconds per fill)."""
-  model, variables, images, mask = _setup(name, batch, size, hole)
   fast = jax.jit(lambda v, x, m: autoregressive.fill(model, v, x, m))
   start = time.perf_counter()
   out = jax.block_until_ready(fast(variables, images, mask))
   compile_s = time.perf_counter() - start
-  fast_s = _timed(lambda: fast(variables, images, mask), repeats)
-  return (model, variables, images, mask), out, compile_s, fast_s
-
-
-def measure_fast(name: str, batch: int, size: int, hole: int, repeats: int) -> dict:
-  """Compile time and images/s of the jitted fill alone."""
-  _, _, compile_s, fast_s = _fast(name, batch, size, hole, repeats)
-  return dict(model=name, config=CONFIGS[name], compile_s=compile_s, fast=batch / fast_s)
-
-
-def measure(name: str, batch: int, size: int, hole: int, repeats: int) -> dict:
-  """Compile time, fast and plain images/s for one model."""
-  (model, variables, images, mask), out, compile_s, fast_s = _fast(name, batch, size, hole,
-                                                                   repeats)
-  plain = autoregressive.plain_fill(model, variables, images, mask)  # Compiles the model.
-  plain_s = _timed(lambda: autoregressive.plain_fill(model, variables, images, mask),
-                   max(1, repeats // 2))
-  return dict(model=name, config=CONFIGS[name], compile_s=compile_s, fast=batch / fast_s,
-              plain=batch / plain_s, speedup=plain_s / fast_s,
-              same=bool(np.array_equal(np.asarray(out), plain)))
+  fast_s = best_seconds(lambda: fast(variables, images, mask), repeats)
+  result = dict(model=name, config=CONFIGS[name], compile_s=compile_s, fast=batch / fast_s)
+  if plain:
+    slow = autoregressive.plain_fill(model, variables, images, mask)  # Compiles the model.
+    plain_s = best_seconds(lambda: autoregressive.plain_fill(model, variables, images, mask),
+                           max(1, repeats // 2))
+    result.update(plain=batch / plain_s, speedup=plain_s / fast_s,
+                  same=bool(np.array_equal(np.asarray(out), slow)))
+  return result
 
 
 def main() -> None:

@@ -7,10 +7,23 @@ misspelt key, in a file or in a `--config.x.y=v` override, is an error.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 
 import ml_collections
+
+
+def with_defaults(saved: dict) -> dict:
+  """A saved run's config with every base_config field it lacks (fields added since it ran)."""
+  def merge(into: dict, defaults: dict) -> dict:
+    for key, value in defaults.items():
+      if key not in into:
+        into[key] = value
+      elif isinstance(value, dict) and isinstance(into[key], dict):
+        merge(into[key], value)
+    return into
+  return merge(copy.deepcopy(saved), base_config().to_dict())
 
 
 def base_config() -> ml_collections.ConfigDict:

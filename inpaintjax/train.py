@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import tqdm
 
-from inpaintjax import checkpoint, evaluate, parallel, tasks
+from inpaintjax import checkpoint, config_base, evaluate, parallel, tasks
 from inpaintjax.data import pipeline, sources
 from inpaintjax.logs import MetricLogger
 
@@ -141,7 +141,8 @@ def read_run(workdir: str):
     if not os.path.exists(os.path.join(workdir, name)):
       raise FileNotFoundError(f'{workdir} is not a training run: it has no {name}.')
   with open(os.path.join(workdir, 'config.json')) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+    # Runs saved before a field existed read it at its default.
+    config = ml_collections.ConfigDict(config_base.with_defaults(json.load(f)))
   with open(os.path.join(workdir, 'data.json')) as f:
     image_shape = tuple(json.load(f)['image_shape'])
   mesh = parallel.make_mesh()

@@ -73,3 +73,14 @@ def test_missing_config_file():
 def test_config_name():
   assert config_base.config_name('configs/unet.py:smoke') == 'unet_smoke'
   assert config_base.config_name('configs/pixelcnn.py') == 'pixelcnn'
+
+
+def test_a_saved_run_reads_fields_added_since_at_their_defaults():
+  saved = load('unet.py:best').to_dict()
+  del saved['flip_average'], saved['augment']['flip']
+  restored = config_base.with_defaults(saved)
+  base = config_base.base_config()
+  assert restored['flip_average'] == base.flip_average
+  assert restored['augment']['flip'] == base.augment.flip
+  assert restored['model'] == saved['model'] and restored['optim'] == saved['optim']
+  assert 'flip' not in saved['augment']  # The saved dict itself is left as it was.

@@ -144,8 +144,7 @@ def make_task(config) -> Task:
     x = 2.0 * images - 1.0 if signed else images
     out, filled = forward(state, state.params, x, mask, False)
     result = full_image(out, filled)
-    if config.get('flip_average', False):
-      # Absent from runs saved before the option existed: they read as False.
+    if config.flip_average:
       flip = lambda a: a[:, :, ::-1]
       out_f, filled_f = forward(state, state.params, flip(x), flip(mask), False)
       result = 0.5 * (result + flip(full_image(out_f, filled_f)))
