@@ -6,6 +6,9 @@ Variants (`--config=configs/correcting_ae.py:VARIANT`):
                    output, binary cross-entropy.
   conv             the convolutional autoencoder with the same knobs: 3 layers per
                    side (32, 64, 128 channels; the first two stride 2), bottleneck 64.
+  conv_skips       the conv model (16, 32, 64 channels, code 128) with U-Net skips: each
+                   decoder layer also sees the encoder map of its size, so detail that
+                   needs no repair bypasses the code.
   smoke            a tiny dense model for tests; `conv_smoke` the tiny conv model.
 
 Training damage (`distort.*`, data/distortions.py): mode 'both' — each example
@@ -66,7 +69,7 @@ import itertools
 
 from inpaintjax import config_base
 
-VARIANTS = ('', 'dense', 'conv', 'smoke', 'conv_smoke')
+VARIANTS = ('', 'dense', 'conv', 'conv_skips', 'smoke', 'conv_smoke')
 
 
 def get_config(arg=None):
@@ -94,8 +97,10 @@ def get_config(arg=None):
   c.num_steps = 10_000
   c.eval_every = 1000
   c.checkpoint_every = 1000
-  if arg in ('conv', 'conv_smoke'):
-    c.model.update(name='conv_autoencoder', width=32, mirror=True)
+  if arg in ('conv', 'conv_skips', 'conv_smoke'):
+    c.model.update(name='conv_autoencoder', width=32, mirror=True, skips=False)
+  if arg == 'conv_skips':
+    c.model.update(width=16, bottleneck=128, skips=True)
   if arg in ('smoke', 'conv_smoke'):
     c.model.update(width=8, bottleneck=8, layers=2)
     config_base.make_smoke(c)

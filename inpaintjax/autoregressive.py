@@ -7,7 +7,11 @@ states from the cache (`point`) and, at the end of each row, what depends on a
 whole row (`row_end`: the gated PixelCNN's vertical stack, the Diagonal
 BiLSTM's right-to-left direction). A pixel in the hole takes one point update
 per colour, R then G then B, each sampled from its 256-way softmax; a known
-pixel takes one update, to refresh the cache. Rows above the first hole row
+pixel takes one update, to refresh the cache. A model with `refresh_row`
+(PixelCNN, Gated PixelCNN, Row LSTM: no state depends on the same row's states
+to its left except through the input) visits only the columns between a row's
+first and last hole pixel, and refreshes the rest of the row in one batched
+step per layer before and after them. Rows above the first hole row
 are never recomputed, and known pixels are never written.
 
 `plain_fill` is what public tutorials do, kept as the reference and the
@@ -70,8 +74,22 @@ def fill(model, variables, images: jnp.ndarray, mask: jnp.ndarray, key=None,
 
     return jax.lax.cond(jnp.any(hole), generate, refresh, x)
 
+  refresh_row = getattr(model, 'refresh_row', None)
+
   def row(r, carry):
-    x, cache = jax.lax.fori_loop(0, width, lambda c, carry: pixel(c, carry, r), carry)
+    if refresh_row is None:  # Every pixel of the row keeps its states current.
+      lo, hi = 0, width - 1
+    else:
+      # Only the columns from the row's first to its last hole pixel (over the batch) are
+      # visited; the known pixels outside them are refreshed a whole row at a time: before
+      # (the rows above have changed) and after (the hole pixels to their left have).
+      cols = jnp.any(mask[:, r, :, 0] > 0, axis=0)
+      lo = jnp.where(jnp.any(cols), jnp.argmax(cols), width)
+      hi = width - 1 - jnp.argmax(cols[::-1])
+      carry = carry[0], apply(refresh_row, carry[1], carry[0], r)
+    x, cache = jax.lax.fori_loop(lo, hi + 1, lambda c, carry: pixel(c, carry, r), carry)
+    if refresh_row is not None:
+      cache = apply(refresh_row, cache, x, r)
     return x, apply(model.row_end, cache, x, r)
 
   x, _ = jax.lax.fori_loop(first, last + 1, row, (x, cache))

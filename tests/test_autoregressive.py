@@ -83,6 +83,20 @@ def test_point_updates_match_the_full_model(name):
     cache = model.apply(variables, cache, x, r, method=model.row_end)
 
 
+@pytest.mark.parametrize('name', ['pixelcnn', 'pixelcnn_residual', 'gated_pixelcnn', 'row_lstm'])
+def test_row_refresh_matches_the_full_model(name):
+  """`refresh_row` brings a whole row's states up to date at once: a point at its last column,
+  which reads every state to its left, then gives the full model's logits."""
+  model, variables, x = _build(name, 5, 6)
+  full = model.apply(variables, x)
+  cache = model.apply(variables, x.at[:, 2:].set(0.5), 2, method=model.prefill)
+  for r in range(2, 5):
+    cache = model.apply(variables, cache, x, r, method=model.refresh_row)
+    logits, _ = model.apply(variables, cache, x, r, 5, method=model.point)
+    np.testing.assert_allclose(logits, full[:, r, 5], atol=2e-5, rtol=1e-5)
+    cache = model.apply(variables, cache, x, r, method=model.row_end)
+
+
 def _hole(n=2, h=6, w=6):
   mask = np.zeros((n, h, w, 1), np.float32)
   mask[:, 2:4, 1:4] = 1.0

@@ -92,6 +92,23 @@ def test_autoencoder_shapes_and_the_sources_final_model():
     conv.init(jax.random.PRNGKey(0), jnp.zeros((1, 30, 30, 1)))
 
 
+def test_conv_autoencoder_skips_carry_the_input_past_the_code():
+  x = jax.random.uniform(jax.random.PRNGKey(1), (2, 28, 28, 1))
+  for skips in (False, True):
+    conv = models.build({'name': 'conv_autoencoder', 'layers': 3, 'width': 4, 'bottleneck': 8,
+                         'skips': skips}, out_channels=1)
+    params = conv.init(jax.random.PRNGKey(0), x)['params']
+    # A dead code: only the skips can make the output depend on the input.
+    params = {**params, 'bottleneck': jax.tree.map(jnp.zeros_like, params['bottleneck'])}
+    y = conv.apply({'params': params}, x)
+    chex.assert_shape(y, x.shape)
+    varies = float(jnp.max(jnp.abs(y[0] - y[1])))
+    assert (varies > 1e-4) if skips else (varies == 0.0), (skips, varies)
+  with pytest.raises(ValueError, match='mirror'):
+    models.build({'name': 'conv_autoencoder', 'skips': True, 'mirror': False},
+                 out_channels=1).init(jax.random.PRNGKey(0), x)
+
+
 def test_unknown_distortion_mode_and_loss_are_errors():
   with pytest.raises(ValueError, match="mode must be one of.*'some'"):
     tasks.make(load('correcting_ae.py:smoke', **{'distort.mode': 'some'}))

@@ -74,7 +74,10 @@ class ConvAutoencoder(nn.Module):
 
   Channels double per layer from `width` (capped at 4×). The dense code gives
   every output pixel a view of the whole image, which undoing a flip or a
-  rotation needs.
+  rotation needs. With `skips` (mirrored decoder only) each decoder layer also
+  sees the encoder's map of the same size, U-Net style: detail that needs no
+  correction (the strokes around noise or an occlusion) need not squeeze through
+  the code, while the code still carries the global view.
   """
   out_channels: int
   layers: int = 3
@@ -84,10 +87,13 @@ class ConvAutoencoder(nn.Module):
   act: str = 'relu'
   dropout: float = 0.0
   output: str = 'sigmoid'
+  skips: bool = False  # Concatenate encoder maps into the decoder (needs mirror).
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     act = activation(self.act)
+    if self.skips and not self.mirror:
+      raise ValueError('ConvAutoencoder skips need the mirrored decoder (mirror=True).')
     if self.layers < 1:
       raise ValueError(f'An autoencoder needs at least one layer per side, got {self.layers}.')
     n, height, width = x.shape[:3]
@@ -96,11 +102,12 @@ class ConvAutoencoder(nn.Module):
       raise ValueError(f'ConvAutoencoder halves the image {downs} times: {height}×{width} '
                        f'must be divisible by {2**downs}.')
     chans = [self.width * 2**min(i, 2) for i in range(self.layers)]
-    h = x
+    h, encoded = x, []
     for i, c in enumerate(chans):
       stride = 2 if i < downs else 1
       h = act(nn.Conv(c, (3, 3), strides=(stride, stride))(h))
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
+      encoded.append(h)
     small = h.shape[1:]
     code = _code(self, h, act)
     if not self.mirror:
@@ -108,6 +115,8 @@ class ConvAutoencoder(nn.Module):
     h = act(nn.Dense(small[0] * small[1] * small[2])(code)).reshape((n,) + small)
     for i in reversed(range(self.layers)):
       c = chans[max(i - 1, 0)]
+      if self.skips:  # Decoder layer i's input has the size of encoder layer i's output.
+        h = jnp.concatenate([h, encoded[i]], axis=-1)
       if i < downs:
         h = act(nn.ConvTranspose(c, (3, 3), strides=(2, 2))(h))
       else:

@@ -11,12 +11,15 @@ both use tanh·sigmoid gates.
 Both models have three methods for the fast sampler (`inpaintjax/autoregressive.py`):
 `prefill(x)` caches every layer's input map, `point(cache, x, r, c)` recomputes
 every layer at one pixel and returns its (N, C, 256) logits, and
-`row_end(cache, x, r)` updates what depends on a whole row (the vertical stack).
+`row_end(cache, x, r)` updates what depends on a whole row (the vertical stack), and
+`refresh_row(cache, x, r)` recomputes every per-pixel state along row r at once, so that the
+sampler visits only the columns that hold a hole.
 """
 
 from __future__ import annotations
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from inpaintjax.models.layers import activation
@@ -96,6 +99,17 @@ class PixelCNN(nn.Module):
       y = conv(inputs[i], point=(r, c), pad=p)
       h = h + y if self.residual else y
     return self.head(h), {'inputs': inputs}
+
+  def refresh_row(self, cache: dict, x: jnp.ndarray, r) -> dict:
+    """Every layer's input along row r, recomputed from the current image and rows above."""
+    act, p = activation(self.act), self._pad
+    h = self.first(pad_map(2.0 * x - 1.0, p), row=r, pad=p)
+    inputs = list(cache['inputs'])
+    for i, conv in enumerate(self.hidden):
+      inputs[i] = put_row(inputs[i], act(h), r, p)
+      y = conv(inputs[i], row=r, pad=p)
+      h = h + y if self.residual else y
+    return {'inputs': inputs}
 
   def row_end(self, cache: dict, x: jnp.ndarray, r) -> dict:
     del x, r
@@ -181,6 +195,21 @@ class GatedPixelCNN(nn.Module):
                 + self.links[i](above[:, None, None])[:, 0, 0])
       h = self.h_outs[i](g[:, None, None])[:, 0, 0] + (h if i else 0.0)
     return self.head(h), {**cache, 'h_in': h_in}
+
+  def refresh_row(self, cache: dict, x: jnp.ndarray, r) -> dict:
+    """The horizontal stack's inputs along row r, from the current image and rows above."""
+    p = self._pad
+    h_in = list(cache['h_in'])
+    src = pad_map(2.0 * x - 1.0, p)
+    h = None
+    for i in range(self.layers):
+      if i:
+        h_in[i - 1] = put_row(h_in[i - 1], h, r, p)
+        src = h_in[i - 1]
+      above = jax.lax.dynamic_slice_in_dim(cache['v_above'][i], r, 1, axis=1)  # (N, 1, W, 2F)
+      g = _gate(self.h_convs[i](src, row=r, pad=p) + self.links[i](above)[:, 0])
+      h = self.h_outs[i](g[:, None])[:, 0] + (h if i else 0.0)
+    return {**cache, 'h_in': h_in}
 
   def row_end(self, cache: dict, x: jnp.ndarray, r) -> dict:
     """The vertical stack along row r, now that the row is complete."""

@@ -14,7 +14,8 @@ never sees the future; the layer's output is the sum of both.
 
 Both keep every layer's states in a cache for the fast sampler: `point`
 recomputes one pixel's states from its neighbours', `row_end` runs the
-right-to-left direction along a finished row.
+right-to-left direction along a finished row, and the Row LSTM's `refresh_row` recomputes a
+whole row's states at once (its states depend on the row above only, besides the input).
 """
 
 from __future__ import annotations
@@ -112,6 +113,25 @@ class RowLSTM(nn.Module):
       cells[i] = put_point(cells[i], cell, r, c, p)
       out = h + get_point(src, r, c, p) if self.residual and i else h
     return self.head(out), {'inputs': inputs, 'hidden': hidden, 'cells': cells}
+
+  def refresh_row(self, cache: dict, x: jnp.ndarray, r) -> dict:
+    """Every layer's states along row r at once, from the current image and the row above."""
+    p, width = self.kernel // 2, x.shape[2]
+    inputs, hidden, cells = list(cache['inputs']), list(cache['hidden']), list(cache['cells'])
+    src = pad_map(2.0 * x - 1.0, p)
+    out = None
+    for i in range(self.layers):
+      if i:
+        inputs[i - 1] = put_row(inputs[i - 1], out, r, p)
+        src = inputs[i - 1]
+      above = jax.lax.dynamic_slice_in_dim(hidden[i], r - 1 + p, 1, axis=1)[:, 0, p:p + width]
+      cell_above = jax.lax.dynamic_slice_in_dim(cells[i], r - 1 + p, 1, axis=1)[:, 0, p:p + width]
+      gates = self.input_convs[i](src, row=r, pad=p) + _row_conv(above, self.state_kernels[i])
+      h, cell = lstm_update(gates, cell_above)
+      hidden[i], cells[i] = put_row(hidden[i], h, r, p), put_row(cells[i], cell, r, p)
+      row_src = jax.lax.dynamic_slice_in_dim(src, r + p, 1, axis=1)[:, 0, p:p + width]
+      out = h + row_src if self.residual and i else h
+    return {'inputs': inputs, 'hidden': hidden, 'cells': cells}
 
   def row_end(self, cache: dict, x: jnp.ndarray, r) -> dict:
     del x, r
