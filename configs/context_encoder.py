@@ -20,7 +20,16 @@ Switch the overlap trick with --config.overlap=4 (0 = off); the critic's backbon
 Data: as configs/unet.py (TFDS cifar10; embedded photos offline; the shared npz with
 --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04).
 
-Results: not yet measured.
+Results (2-core CPU; validation = the last 2,000 images of the shared cifar10_train.npz,
+which training never sees; biharmonic on the same images 19.10 dB, sharpness of the truth = 1):
+  l2:  python -m inpaintjax.main --config=configs/context_encoder.py:l2 --workdir=runs/ce_l2 \
+         --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
+       python -m inpaintjax.evaluate --workdir=runs/ce_l2 --data=npz:HOLDOUT.npz
+       6,000 steps, 22 min (sharing the CPU with one other job), 2026-11-30: hole_psnr
+       19.44 dB, ssim 0.941, ssim_seed 0.959, rgb_dist 42.4, sharpness 0.57. Curve at 1k /
+       2k / 3k / 4k / 5k / 6k steps: 17.90 / 18.68 / 18.74 / 19.13 / 19.40 / 19.44. Below the
+       20.5 dB goal (the U-Net of configs/unet.py:best reaches 20.40 on the same images).
+  dcgan, wgan, wgan_gp: not yet measured on CIFAR-10.
 """
 
 from inpaintjax import config_base
