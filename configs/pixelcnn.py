@@ -20,10 +20,9 @@ shared npz files: --config.data.name=npz:../shared/data/cifar10_train.npz
 
 Results. Speed on this 2-core CPU (python benchmarks/families.py, 2026-11-29; train images/s, jitted
 greedy fill of a centre 8×8 hole in images/s and its speed-up over the plain per-sub-pixel
-loop): pixelcnn 52.7, 20.2, 20×; gated 27.7, 26.7, 48×; row_lstm 18.9, 63.6, 35×;
-diagonal_bilstm 37.8, 71.7, 99×; flat_lstm 71.0, 255.3, 225×. With the row refresh
-(2026-11-30, python benchmarks/sampler.py --models=pixelcnn,gated,row_lstm, 16 images): pixelcnn
-70.3 images/s, 66×; gated 50.8, 92×; row_lstm 148.9, 84×.
+loop): pixelcnn 52.7, 20.2, 20×; gated 27.7, 26.7, 48×. With the row refresh (2026-11-30,
+python benchmarks/sampler.py --models=pixelcnn,gated, 16 images): pixelcnn 70.3 images/s, 66×;
+gated 50.8, 92×.
 Quality: no full CPU run yet. A first short run, 2026-11-29 (10 min alone, 2.5 step/s):
   python -m inpaintjax.main --config=configs/pixelcnn.py --workdir=runs/pixelcnn_1500 \
     --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \

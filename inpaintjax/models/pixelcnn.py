@@ -90,26 +90,27 @@ class PixelCNN(nn.Module):
     del first_row  # Every cached map is exact up to the first changed pixel.
     return {'inputs': [pad_map(a, self._pad) for a in self._trunk(x)[1]]}
 
-  def point(self, cache: dict, x: jnp.ndarray, r, c):
+  def _update(self, cache: dict, x: jnp.ndarray, r, c=None):
+    """Every layer at pixel (r, c), or along row r when `c` is None: (last hidden, cache)."""
     act, p = activation(self.act), self._pad
-    h = self.first(pad_map(2.0 * x - 1.0, p), point=(r, c), pad=p)
+    where = {'row': r} if c is None else {'point': (r, c)}
+    put = (lambda m, v: put_row(m, v, r, p)) if c is None else (
+        lambda m, v: put_point(m, v, r, c, p))
+    h = self.first(pad_map(2.0 * x - 1.0, p), pad=p, **where)
     inputs = list(cache['inputs'])
     for i, conv in enumerate(self.hidden):
-      inputs[i] = put_point(inputs[i], act(h), r, c, p)
-      y = conv(inputs[i], point=(r, c), pad=p)
+      inputs[i] = put(inputs[i], act(h))
+      y = conv(inputs[i], pad=p, **where)
       h = h + y if self.residual else y
-    return self.head(h), {'inputs': inputs}
+    return h, {'inputs': inputs}
+
+  def point(self, cache: dict, x: jnp.ndarray, r, c):
+    h, cache = self._update(cache, x, r, c)
+    return self.head(h), cache
 
   def refresh_row(self, cache: dict, x: jnp.ndarray, r) -> dict:
     """Every layer's input along row r, recomputed from the current image and rows above."""
-    act, p = activation(self.act), self._pad
-    h = self.first(pad_map(2.0 * x - 1.0, p), row=r, pad=p)
-    inputs = list(cache['inputs'])
-    for i, conv in enumerate(self.hidden):
-      inputs[i] = put_row(inputs[i], act(h), r, p)
-      y = conv(inputs[i], row=r, pad=p)
-      h = h + y if self.residual else y
-    return {'inputs': inputs}
+    return self._update(cache, x, r)[1]
 
   def row_end(self, cache: dict, x: jnp.ndarray, r) -> dict:
     del x, r
