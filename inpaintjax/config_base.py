@@ -55,7 +55,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.signed = True                 # Model sees pixels in [-1, 1] (else [0, 1]).
 
   c.augment = ml_collections.ConfigDict(dict(flip=False, rotate_deg=0.0, zoom=0.0, hue=0.0,
-                                             saturation=0.0, contrast=0.0, blur_sigma=0.0))
+                                             saturation=0.0, contrast=0.0, blur_sigma=0.0,
+                                             shift_px=0))
   c.loss = ml_collections.ConfigDict(dict(kind='mse', hole_weight=1.0, known_weight=1.0))
   c.optim = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-3, b1=0.9, b2=0.999, weight_decay=0.0,

@@ -51,10 +51,29 @@ def weighted_mean(errors: jnp.ndarray, weights: jnp.ndarray | None = None,
           jnp.maximum(jnp.sum(weights, axis=axes), 1e-8))
 
 
+def log_mse(pred: jnp.ndarray, target: jnp.ndarray, weights: jnp.ndarray | None = None,
+            per_example: bool = False, eps: float = 1e-5) -> jnp.ndarray:
+  """10·log10(weighted MSE + eps) per example (dB), or its mean over the batch.
+
+  The negative of each image's PSNR (up to a constant set by the pixel scale), so its batch
+  mean is what PROTOCOL's `hole_psnr` averages: unlike the plain MSE, where the images with
+  the largest errors dominate, every image's relative improvement counts the same. `eps`
+  caps an image's contribution near zero error.
+  """
+  per_image = weighted_mean(squared_error(pred, target), weights, per_example=True)
+  db = 10.0 * jnp.log10(per_image + eps)
+  return db if per_example else jnp.mean(db)
+
+
+LOSS_KINDS = sorted([*PIXEL_ERRORS, 'log_mse'])
+
+
 def pixel_loss(kind: str, pred, target, weights=None, per_example: bool = False):
-  """The weighted mean of the pixel error `kind` ('mse', 'l1' or 'rgb_dist')."""
-  if kind not in PIXEL_ERRORS:
-    raise ValueError(f'Unknown loss kind {kind!r}; known: {sorted(PIXEL_ERRORS)}.')
+  """The weighted mean of the pixel error `kind` ('mse', 'l1', 'rgb_dist'), or 'log_mse'."""
+  if kind not in LOSS_KINDS:
+    raise ValueError(f'Unknown loss kind {kind!r}; known: {LOSS_KINDS}.')
+  if kind == 'log_mse':
+    return log_mse(pred, target, weights, per_example)
   errors = PIXEL_ERRORS[kind](pred, target)
   if weights is not None and weights.shape[-1] != errors.shape[-1]:
     weights = weights[..., :1]

@@ -72,6 +72,13 @@ def test_pixel_loss_kinds():
   chex.assert_trees_all_close(losses.pixel_loss('rgb_dist', pred, target, weights), 5.0,
                               atol=1e-3)
   chex.assert_shape(losses.pixel_loss('l1', pred, target, per_example=True), (1,))
+  # log_mse: 10·log10(MSE) per image, then the batch mean: the mean of negative PSNRs, so
+  # halving one image's error moves it as much as halving another's, whatever its size.
+  two = jnp.concatenate([target, 10 * target])
+  per_image = losses.pixel_loss('log_mse', jnp.zeros_like(two), two, per_example=True)
+  chex.assert_trees_all_close(per_image, 10 * jnp.log10(jnp.array([25 / 6, 2500 / 6]) + 1e-5))
+  chex.assert_trees_all_close(losses.pixel_loss('log_mse', jnp.zeros_like(two), two),
+                              per_image.mean())
   import pytest
   with pytest.raises(ValueError, match='Unknown loss kind'):
     losses.pixel_loss('huber', pred, target)

@@ -6,7 +6,8 @@ if `config.mask_channel`, the mask as one more input channel. With
 `config.residual` the model's (linear) output is added to the filled image, so
 it learns a correction to the fill rather than the pixels themselves. It outputs either the whole image or a centre patch (a smaller
 output is a patch centred like a PROTOCOL hole, and is pasted back there).
-The loss (`loss.kind`: mse, l1, or rgb_dist, the Euclidean colour distance) is weighted per pixel: `loss.hole_weight` inside the hole and
+The loss (`loss.kind`: mse, l1, rgb_dist — the Euclidean colour distance —, or log_mse, the
+negative per-image PSNR) is weighted per pixel: `loss.hole_weight` inside the hole and
 `loss.known_weight` outside it (0 for a hole-only loss; larger than the hole
 weight for the context-encoder overlap trick).
 With `config.flip_average` the inpainted image is the mean of the prediction for the image and
