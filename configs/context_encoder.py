@@ -4,6 +4,11 @@ Variants (`--config=configs/context_encoder.py:VARIANT`):
   l2 (default)  the L2 context encoder (α = 1): [conv–conv–pool]×3 from 32 filters with
                 batch norm, a 512-unit dense bottleneck with dropout 0.5, a transposed-
                 convolution decoder to the 8×8 patch; Adam 1e-3 with cosine decay.
+  l2_residual   the L2 model with the U-Net's fill (configs/unet.py:best): the hole filled
+                harmonically, the mask as an input channel, a linear output added to
+                the fill (the net learns a correction), no dropout, gradients clipped at
+                norm 1, Adam 2e-3; add `residual_` before dcgan, wgan or wgan_gp for the
+                adversarial models on the same generator.
   dcgan         + a DCGAN discriminator on the patch (α = 0.999): separate real and fake
                 batches, soft/noisy labels (real U[0.9, 1.1], fake U[0, 0.2], 5% flipped),
                 the non-saturating generator loss; Adam 2e-4, β1 = 0.5.
@@ -34,7 +39,8 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
 
 from inpaintjax import config_base
 
-VARIANTS = ('', 'l2', 'dcgan', 'wgan', 'wgan_gp')
+VARIANTS = ('', 'l2', 'dcgan', 'wgan', 'wgan_gp', 'l2_residual', 'residual_dcgan',
+            'residual_wgan', 'residual_wgan_gp')
 
 
 def get_config(arg=None):
@@ -69,6 +75,14 @@ def get_config(arg=None):
   c.checkpoint_every = 250
   c.data.eval_limit = 2000
 
+  residual = kind.startswith('residual_') or kind == 'l2_residual'
+  kind = kind.removeprefix('residual_').removesuffix('_residual')
+  if residual:
+    c.hole_fill = 'harmonic'
+    c.residual = True
+    c.mask_channel = True
+    c.model.update(output='linear', dropout=0.0)
+    c.optim.update(learning_rate=2e-3, grad_clip=1.0)
   if kind == 'dcgan':
     c.adversary.kind = 'dcgan'
     c.optim.learning_rate = 2e-4
