@@ -13,6 +13,32 @@ import jax
 import orbax.checkpoint as ocp
 
 
+def copy_trained(target, source, within: str = ''):
+  """`target` with each parameter and batch-norm statistic taken from `source` where both have
+  it under the same name, shape and dtype; returns (new target, number of arrays copied).
+
+  Optimizer state and the step stay `target`'s: a warm start trains afresh from the copied
+  weights. `within` limits the copy to paths that start with it (e.g. '.gen' for the generator
+  of a GAN state).
+  """
+  keystr = jax.tree_util.keystr
+  src = {keystr(p): v for p, v in jax.tree_util.tree_flatten_with_path(source)[0]}
+  copied = 0
+
+  def pick(path, leaf):
+    nonlocal copied
+    key = keystr(path)
+    trained = ('.params' in key or '.batch_stats' in key) and '.opt_state' not in key
+    found = src.get(key)
+    if (not trained or not key.startswith(within) or found is None
+        or found.shape != leaf.shape or found.dtype != leaf.dtype):
+      return leaf
+    copied += 1
+    return found
+
+  return jax.tree_util.tree_map_with_path(pick, target), copied
+
+
 class Checkpointer:
   """A thin wrapper around `ocp.CheckpointManager` for one training state."""
 

@@ -69,6 +69,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval_every = 1000
   c.checkpoint_every = 500
   c.keep_checkpoints = 3
+  c.init_from = ''                # A run's workdir: start from its trained weights (see train.py).
   c.eval_seed = 0                 # Seed of the evaluation holes (random kinds).
   c.grid_images = 8               # Rows of the PNG grid written at each evaluation.
 

@@ -46,6 +46,21 @@ def create_state(task, config, example_batch, mesh):
   return init(init_key, example_batch)
 
 
+def warm_start(task, state, source_dir: str):
+  """(a fresh `state` with the trained weights of the run in `source_dir`, a log line).
+
+  `config.init_from`: e.g. an adversarial context encoder fine-tuned from an L2 one. Only a
+  fresh run warm-starts; a run that resumes from its own checkpoint ignores it.
+  """
+  _, _, source = read_run(source_dir)
+  copy = task.warm_start or checkpoint.copy_trained
+  state, copied = copy(state, source)
+  if not copied:
+    raise ValueError(f'init_from={source_dir!r}: no parameter of that run matches this model '
+                     '(different architecture?).')
+  return state, f'Initialised {copied} arrays from {source_dir} (step {int(source.step)})'
+
+
 def jit_train_step(task, mesh):
   """The task's train step, jitted with the batch sharded and the state donated."""
   repl, data = parallel.replicated(mesh), parallel.batch_sharding(mesh)
@@ -85,6 +100,9 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
     state = ckpt.restore(state)
     start_step = int(jax.device_get(state.step))
     log.info(f'Resumed from step {start_step} in {ckpt.directory}')
+  elif config.init_from:
+    state, message = warm_start(task, state, config.init_from)
+    log.info(message)
   last_saved = ckpt.latest_step()
 
   train_step = jit_train_step(task, mesh)

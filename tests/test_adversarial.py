@@ -184,3 +184,11 @@ def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
   assert int(state.step) == 4
   means = evaluate.run(workdir=workdir, limit=8, out=str(tmp_path / 'eval'))
   assert means['num_images'] == 8 and np.isfinite(means['sharpness'])
+  # init_from: a fresh GAN takes the run's generator and nothing of its critic.
+  task = tasks.make(config)
+  fresh = jax.jit(task.init)(jax.random.PRNGKey(5),
+                             {'image': jnp.zeros((8 * task.batch_multiple, 32, 32, 3), jnp.uint8)})
+  warm, _ = train.warm_start(task, fresh, workdir)
+  chex.assert_trees_all_equal(jax.device_get(warm.gen.params), jax.device_get(state.gen.params))
+  chex.assert_trees_all_equal(warm.critic.params, fresh.critic.params)
+  assert int(warm.step) == 0

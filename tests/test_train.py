@@ -119,3 +119,23 @@ def test_batch_size_must_split_over_devices(tmp_path):
   config = load('patch_cnn.py:smoke', batch_size=6)
   with pytest.raises(ValueError, match='not divisible by the 4 devices'):
     train.train_and_evaluate(config, str(tmp_path))
+
+
+def test_init_from_copies_a_runs_trained_weights_but_not_its_optimizer(tmp_path):
+  source = str(tmp_path / 'source')
+  train.train_and_evaluate(load('unet.py:smoke', num_steps=2), source)
+  trained = final_params(source)
+  config = load('unet.py:smoke', init_from=source)
+  task = tasks.make(config)
+  fresh = train.create_state(task, config, {'image': fixed_batch(config)['image']},
+                             parallel.make_mesh())
+  warm, message = train.warm_start(task, fresh, source)
+  chex.assert_trees_all_equal(jax.device_get(warm.params), trained)
+  assert int(warm.step) == 0 and 'from ' + source in message
+  chex.assert_trees_all_equal(jax.device_get(warm.opt_state), jax.device_get(fresh.opt_state))
+  other = load('context_encoder.py:smoke')  # A GAN state: nothing in it is named alike.
+  other_task = tasks.make(other)
+  other_state = train.create_state(other_task, other, {'image': fixed_batch(other)['image']},
+                                   parallel.make_mesh())
+  with pytest.raises(ValueError, match='no parameter of that run matches'):
+    train.warm_start(other_task, other_state, source)

@@ -45,6 +45,9 @@ class Task:
   # A train step consumes batch_multiple × config.batch_size images (a GAN: one batch per
   # critic update plus one for the generator).
   batch_multiple: int = 1
+  # What `config.init_from` copies from another run: (state, source state) → (state, count);
+  # None copies every matching parameter (checkpoint.copy_trained).
+  warm_start: Callable[..., Any] | None = None
   parts: dict = dataclasses.field(default_factory=dict)
 
 
