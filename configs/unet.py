@@ -33,12 +33,14 @@ rgb_dist 43.0, ssim 0.942):
          weights): 20.46 dB, ssim 0.952, ssim_seed 0.948. (The run trained with
          --config.flip_average=False so that its in-training eval is one pass; flip averaging
          changes inference only.) Learning curve (in-training eval, one pass) at 500 / 1,000 /
-         2,000 / 3,000 / 4,000 / 5,000 / 6,000 / 6,500 steps: 19.49 / 19.89 / 20.07 / 20.21 / 20.33 / 20.41 / 20.45 / 20.46.
+         2,000 / 3,000 / 4,000 / 5,000 / 6,000 / 6,500 steps: 19.49 / 19.89 / 20.07 / 20.21 /
+         20.33 / 20.41 / 20.45 / 20.46.
          What got it there, against the same config with the plain hole MSE and flips only
          (2026-11-29, 6,500 steps, 69 min): hole_psnr 20.40 dB, ssim 0.952, ssim_seed 0.945,
          rgb_dist 36.9, maem 0.243, sharpness 0.63; one pass 20.31 dB, ssim 0.951. Learning
-         curve (in-training eval, no flip averaging) at 500 / 1,000 / 2,000 / 3,000 / 4,000 / 5,000 / 6,500 steps: 19.48 / 19.72
-         / 19.87 / 20.11 / 20.22 / 20.29 / 20.31: the log-MSE loss and the shifts (one run with
+         curve (in-training eval, one pass) at 500 / 1,000 / 2,000 / 3,000 / 4,000 / 5,000 /
+         6,500 steps: 19.48 / 19.72 / 19.87 / 20.11 / 20.22 / 20.29 / 20.31: the log-MSE loss
+         and the shifts (one run with
          both) are worth +0.15 dB one pass, from 1,000 steps on. Also tried on that config:
          resuming to 10,000 steps (the cosine restarts at lr 5.5e-4): 20.27 / 20.30 / 20.32 /
          20.32 at 7,000 / 8,000 / 9,000 / 10,000 steps (one pass): the net has plateaued, not
