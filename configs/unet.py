@@ -40,8 +40,8 @@ rgb_dist 43.0, ssim 0.942):
          rgb_dist 36.9, maem 0.243, sharpness 0.63; one pass 20.31 dB, ssim 0.951. Learning
          curve (in-training eval, one pass) at 500 / 1,000 / 2,000 / 3,000 / 4,000 / 5,000 /
          6,500 steps: 19.48 / 19.72 / 19.87 / 20.11 / 20.22 / 20.29 / 20.31: the log-MSE loss
-         and the shifts (one run with
-         both) are worth +0.15 dB one pass, from 1,000 steps on. Also tried on that config:
+         and the shifts (one run with both) are worth +0.15 dB one pass, from 1,000 steps on.
+         Also tried on that config:
          resuming to 10,000 steps (the cosine restarts at lr 5.5e-4): 20.27 / 20.30 / 20.32 /
          20.32 at 7,000 / 8,000 / 9,000 / 10,000 steps (one pass): the net has plateaued, not
          run out of steps. The earlier full-image net (context 0, no grad clip) was at 20.15
