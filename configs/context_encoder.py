@@ -7,8 +7,8 @@ Variants (`--config=configs/context_encoder.py:VARIANT`):
   l2_residual   the L2 model with the U-Net's fill (configs/unet.py:best): the hole filled
                 harmonically, the mask as an input channel, a linear output added to
                 the fill (the net learns a correction), no dropout, gradients clipped at
-                norm 1, Adam 2e-3, the log-MSE loss and ±4 px shifts (as the U-Net's
-                best); add `residual_` before dcgan, wgan or wgan_gp for the
+                norm 1, Adam 2e-3, ±4 px shifts and (for L2 only) the log-MSE loss,
+                as the U-Net's best; add `residual_` before dcgan, wgan or wgan_gp for the
                 adversarial models on the same generator.
   dcgan         + a DCGAN discriminator on the patch (α = 0.999): separate real and fake
                 batches, soft/noisy labels (real U[0.9, 1.1], fake U[0, 0.2], 5% flipped),
@@ -84,8 +84,11 @@ def get_config(arg=None):
     c.mask_channel = True
     c.model.update(output='linear', dropout=0.0)
     c.optim.update(learning_rate=2e-3, grad_clip=1.0)
-    c.loss.kind = 'log_mse'
     c.augment.shift_px = 4
+    if kind == 'l2':
+      # Not with an adversary: α weighs the MSE against the adversarial loss, and the log
+      # would rescale the MSE's gradient by 1/MSE (about 100×).
+      c.loss.kind = 'log_mse'
   if kind == 'dcgan':
     c.adversary.kind = 'dcgan'
     c.optim.learning_rate = 2e-4
