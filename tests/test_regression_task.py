@@ -32,3 +32,14 @@ def test_flip_average_is_mirror_symmetric_and_differs_from_one_pass():
   flipped_pass = np.asarray(jax.jit(plain_task.inpaint)(state, images[:, :, ::-1],
                                                          mask[:, :, ::-1], key))[:, :, ::-1]
   np.testing.assert_allclose(out, 0.5 * (plain + flipped_pass), atol=1e-5)
+
+
+def test_flip_averaging_mirrors_the_input_and_the_prediction_back():
+  """A prediction that adds each pixel's column index becomes, flip-averaged, the mean index."""
+  import chex
+  import jax.numpy as jnp
+  from inpaintjax.tasks.regression import flip_averaged
+  x = jnp.asarray(np.random.default_rng(0).uniform(size=(2, 4, 6, 3)), jnp.float32)
+  mask = jnp.zeros((2, 4, 6, 1))
+  by_column = lambda x, mask: x + jnp.arange(6.0)[None, None, :, None] + mask
+  chex.assert_trees_all_close(flip_averaged(by_column)(x, mask), x + 2.5)

@@ -18,6 +18,8 @@ in one jitted function: the step's batch holds `n_critic + 1` batches (the task
 asks the trainer for that many with `batch_multiple`), and `lax.scan` runs
 the critic over the first `n_critic`, each with its own key, the generator
 frozen; the generator then learns on the last one.
+
+`flip_average` averages the inpainting with the mirrored image's, as in tasks/regression.py.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from inpaintjax.tasks.regression import (
   augmented,
   centre_crop,
   fill_hole,
+  flip_averaged,
   from_model_scale,
   full_image,
   model_input,
@@ -291,8 +294,13 @@ def make_task(config) -> Task:
   def inpaint(state, images, mask, rng):
     del rng  # The generator is deterministic at test time.
     x = 2.0 * images - 1.0 if signed else images
-    out, filled, _ = generate(state, state.gen.params, x, mask, False, None)
-    return from_model_scale(full_image(out, filled), signed)
+
+    def predict(x, mask):
+      out, filled, _ = generate(state, state.gen.params, x, mask, False, None)
+      return full_image(out, filled)
+
+    predict = flip_averaged(predict) if config.flip_average else predict
+    return from_model_scale(predict(x, mask), signed)
 
   # `parts`: the pieces the tests (and a curious notebook) call on their own.
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,

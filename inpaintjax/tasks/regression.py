@@ -92,6 +92,13 @@ def reconstruction_loss(out: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, hol
   return losses.pixel_loss(kind, out, x, weights, per_example)
 
 
+def flip_averaged(predict):
+  """`predict(x, mask)` averaged with its mirror: the prediction for the left-right mirrored
+  image and mask, mirrored back (test-time flip averaging)."""
+  flip = lambda a: a[:, :, ::-1]
+  return lambda x, mask: 0.5 * (predict(x, mask) + flip(predict(flip(x), flip(mask))))
+
+
 def make_task(config) -> Task:
   """The regression task for `config` (see configs/unet.py and configs/patch_cnn.py)."""
   hole = masks.parse_hole(config.hole)
@@ -143,13 +150,12 @@ def make_task(config) -> Task:
   def inpaint(state, images, mask, rng):
     del rng  # Deterministic model.
     x = 2.0 * images - 1.0 if signed else images
-    out, filled = forward(state, state.params, x, mask, False)
-    result = full_image(out, filled)
-    if config.flip_average:
-      flip = lambda a: a[:, :, ::-1]
-      out_f, filled_f = forward(state, state.params, flip(x), flip(mask), False)
-      result = 0.5 * (result + flip(full_image(out_f, filled_f)))
-    return from_model_scale(result, signed)
+
+    def predict(x, mask):
+      return full_image(*forward(state, state.params, x, mask, False))
+
+    predict = flip_averaged(predict) if config.flip_average else predict
+    return from_model_scale(predict(x, mask), signed)
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole)
 
