@@ -63,7 +63,12 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        Sharpness rises steadily with training at α = 0.005 (0.585 / 0.612 / 0.627 / 0.636 at
        150 / 300 / 600 / 900 steps) for -0.2 dB; on the grid the difference is slight. The
        WGAN step at n_critic = 5 runs at ~1.9 step/s alone (1.0 sharing the CPU).
-       Not yet run: dcgan, wgan, wgan_gp from scratch, and a WGAN with the overlap trick.
+  wgan (from scratch, with the overlap trick; RMSProp 5e-5), --workdir=runs/ce_wgan_scratch
+       --config.num_steps=2000 --config.eval_every=500, 24 min alone (1.4 step/s), 2026-11-30:
+       hole_psnr 15.14 / 16.09 / 16.25 / 16.80 dB and sharpness 1.16 / 0.82 / 0.74 / 0.68 at
+       500 / 1k / 1.5k / 2k steps (ssim 0.909 at 2k): far from the L2 model (18.68 at 2k
+       steps), still climbing at the WGAN paper's small learning rate.
+       Not yet run: dcgan and wgan_gp from scratch, and longer WGAN runs.
 """
 
 from inpaintjax import config_base
