@@ -15,22 +15,21 @@ import orbax.checkpoint as ocp
 
 def copy_trained(target, source, within: str = ''):
   """`target` with each parameter and batch-norm statistic taken from `source` where both have
-  it under the same name, shape and dtype; returns (new target, number of arrays copied).
+  it under the same path, shape and dtype; returns (new target, number of arrays copied).
 
   Optimizer state and the step stay `target`'s: a warm start trains afresh from the copied
-  weights. `within` limits the copy to paths that start with it (e.g. '.gen' for the generator
-  of a GAN state).
+  weights. `within` limits the copy to one attribute of the state (e.g. 'gen', a GAN's
+  generator).
   """
-  keystr = jax.tree_util.keystr
-  src = {keystr(p): v for p, v in jax.tree_util.tree_flatten_with_path(source)[0]}
+  src = dict(jax.tree_util.tree_flatten_with_path(source)[0])
   copied = 0
 
   def pick(path, leaf):
     nonlocal copied
-    key = keystr(path)
-    trained = ('.params' in key or '.batch_stats' in key) and '.opt_state' not in key
-    found = src.get(key)
-    if (not trained or not key.startswith(within) or found is None
+    names = [k.name for k in path if isinstance(k, jax.tree_util.GetAttrKey)]
+    trained = bool({'params', 'batch_stats'} & set(names)) and 'opt_state' not in names
+    found = src.get(path)
+    if (not trained or (within and names[:1] != [within]) or found is None
         or found.shape != leaf.shape or found.dtype != leaf.dtype):
       return leaf
     copied += 1

@@ -65,7 +65,7 @@ def log_mse(pred: jnp.ndarray, target: jnp.ndarray, weights: jnp.ndarray | None 
   return db if per_example else jnp.mean(db)
 
 
-LOSS_KINDS = sorted([*PIXEL_ERRORS, 'log_mse'])
+LOSS_KINDS = (*PIXEL_ERRORS, 'log_mse')
 
 
 def pixel_loss(kind: str, pred, target, weights=None, per_example: bool = False):
