@@ -9,6 +9,12 @@ Variants (`--config=configs/correcting_ae.py:VARIANT`):
   conv_skips       the conv model (16, 32, 64 channels, code 128) with U-Net skips: each
                    decoder layer also sees the encoder map of its size, so detail that
                    needs no repair bypasses the code.
+  conv_orient      conv_skips behind a learned canonicaliser (models/orientation.py): a
+                   small CNN names which of the 8 flips/rotations of the square was
+                   applied and the mixture of their inverses turns the input upright,
+                   so the autoencoder repairs noise and occlusions in one orientation;
+                   the canonicaliser is also trained on the flip the distorter drew
+                   (loss.orient_weight 1). `dense_orient`: the dense model, likewise.
   smoke            a tiny dense model for tests; `conv_smoke` the tiny conv model.
 
 Training damage (`distort.*`, data/distortions.py): mode 'both' — each example
@@ -83,7 +89,8 @@ import itertools
 
 from inpaintjax import config_base
 
-VARIANTS = ('', 'dense', 'conv', 'conv_skips', 'smoke', 'conv_smoke')
+VARIANTS = ('', 'dense', 'conv', 'conv_skips', 'conv_orient', 'dense_orient', 'smoke',
+            'conv_smoke')
 
 
 def get_config(arg=None):
@@ -93,13 +100,14 @@ def get_config(arg=None):
   c = config_base.base_config()
   c.task = 'correction'
   c.model = dict(name='dense_autoencoder', layers=3, width=512, bottleneck=64, mirror=False,
-                 act='relu', dropout=0.0)
+                 act='relu', dropout=0.0, orient=False, orient_width=32)
   c.distort = dict(mode='both', kinds=('geometric', 'noise', 'occlusion'),
                    single_probs=(1 / 3, 1 / 3, 1 / 3), multiple_probs=(1.0, 1.0, 0.5),
                    geometric_probs=(1 / 3, 1 / 3, 1 / 3), noise_probs=(0.5, 0.5),
                    noise_sigma=30.0, gradient_max=30.0, gradient_falloff=0.1,
                    occlusion_min=0.25, occlusion_max=0.5)
   c.loss.kind = 'bce'
+  c.loss.orient_weight = 0.0  # × cross-entropy of the canonicaliser against the drawn flip.
   c.reg = dict(kind='', target='weights', strength=0.0)  # kind: l1 | l2; target: weights |
   #                                                        biases | activations.
   c.judge = ''                # A classifier run: its accuracy on corrected eval images.
@@ -111,10 +119,13 @@ def get_config(arg=None):
   c.num_steps = 10_000
   c.eval_every = 1000
   c.checkpoint_every = 1000
-  if arg in ('conv', 'conv_skips', 'conv_smoke'):
+  if arg in ('conv', 'conv_skips', 'conv_orient', 'conv_smoke'):
     c.model.update(name='conv_autoencoder', width=32, mirror=True, skips=False)
-  if arg == 'conv_skips':
+  if arg in ('conv_skips', 'conv_orient'):
     c.model.update(width=16, bottleneck=128, skips=True)
+  if arg in ('conv_orient', 'dense_orient'):
+    c.model.orient = True
+    c.loss.orient_weight = 1.0
   if arg in ('smoke', 'conv_smoke'):
     c.model.update(width=8, bottleneck=8, layers=2)
     config_base.make_smoke(c)

@@ -3,7 +3,9 @@
 Both map a damaged image (N, H, W, C) in [0, 1] to a repaired one through a
 `bottleneck`-wide code, and share their knobs: `layers` hidden layers per side,
 `width` (units of the first dense layer, or channels of the first convolution),
-`bottleneck`, `act`, `dropout`. The code is sown as
+`bottleneck`, `act`, `dropout`, and `orient`: a learned canonicaliser
+(models/orientation.py) that turns a flipped or rotated input upright before
+the encoder sees it. The code is sown as
 `intermediates/code` so that an activity regulariser can read it. The output
 is a sigmoid, or linear logits when `output='logits'` (the numerically stable
 way to train with binary cross-entropy; the task applies the sigmoid).
@@ -18,6 +20,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from inpaintjax.models.layers import activation
+from inpaintjax.models.orientation import Canonicaliser
 
 
 def dense_widths(layers: int, width: int) -> list[int]:
@@ -40,6 +43,15 @@ def _code(module: nn.Module, h: jnp.ndarray, act) -> jnp.ndarray:
   return code
 
 
+def _upright(module: nn.Module, x: jnp.ndarray) -> jnp.ndarray:
+  """x turned upright by a Canonicaliser when `module.orient`; its logits sown."""
+  if not module.orient:
+    return x
+  x, logits = Canonicaliser(module.orient_width, module.act, name='orient')(x)
+  module.sow('intermediates', 'orient_logits', logits)
+  return x
+
+
 def _dense_image(h: jnp.ndarray, shape: tuple[int, ...], output: str) -> jnp.ndarray:
   """One dense layer from features to an image of `shape` (N, H, W, C), then the output."""
   return _output(nn.Dense(shape[1] * shape[2] * shape[3])(h).reshape(shape), output)
@@ -55,10 +67,13 @@ class DenseAutoencoder(nn.Module):
   act: str = 'relu'
   dropout: float = 0.0
   output: str = 'sigmoid'
+  orient: bool = False  # Turn the input upright first (models/orientation.py).
+  orient_width: int = 32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     act = activation(self.act)
+    x = _upright(self, x)
     widths = dense_widths(self.layers, self.width)
     h = x.reshape(x.shape[0], -1)
     for w in widths:
@@ -88,6 +103,8 @@ class ConvAutoencoder(nn.Module):
   dropout: float = 0.0
   output: str = 'sigmoid'
   skips: bool = False  # Concatenate encoder maps into the decoder (needs mirror).
+  orient: bool = False  # Turn the input upright first (models/orientation.py).
+  orient_width: int = 32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -102,7 +119,7 @@ class ConvAutoencoder(nn.Module):
       raise ValueError(f'ConvAutoencoder halves the image {downs} times: {height}×{width} '
                        f'must be divisible by {2**downs}.')
     chans = [self.width * 2**min(i, 2) for i in range(self.layers)]
-    h, encoded = x, []
+    h, encoded = _upright(self, x), []
     for i, c in enumerate(chans):
       stride = 2 if i < downs else 1
       h = act(nn.Conv(c, (3, 3), strides=(stride, stride))(h))
