@@ -12,7 +12,13 @@ Variants (`--config=configs/pixelcnn.py:VARIANT`):
   paper          the PixelCNN of the PixelRNN paper (van den Oord et al., 2016, Table 5:
                  3.14 bits/dim on CIFAR-10 test): 7×7 type-A layer, 15 residual 3×3 layers,
                  128 features; an accelerator run (batch 64, ~200k steps).
-  smoke          tiny, for tests.
+  conditional    the cpu model conditioned on everything known: a ContextNet (dilated
+                 convolutions, 64 wide) reads the image with its hole filled harmonically
+                 and the mask, and conditions every layer, so a hole pixel's distribution
+                 also depends on the context below and to its right. It learns
+                 p(hole | known pixels): trained on `hole`'s holes, its loss and
+                 hole_bits_per_dim count the hole's sub-pixels only.
+  smoke          tiny, for tests (`conditional_smoke`: the conditional one).
 
 Data default: TFDS cifar10 (falls back to the embedded photos offline). On the
 shared npz files: --config.data.name=npz:../shared/data/cifar10_train.npz
@@ -34,7 +40,7 @@ Quality: no full CPU run yet. A first short run, 2026-11-29 (10 min alone, 2.5 s
 
 from inpaintjax import config_base
 
-VARIANTS = ('', 'cpu', 'source', 'gated', 'paper', 'smoke')
+VARIANTS = ('', 'cpu', 'source', 'gated', 'paper', 'conditional', 'smoke', 'conditional_smoke')
 
 
 def autoregressive_base():
@@ -63,7 +69,7 @@ def get_config(arg=None):
   config_base.check_variant(arg, VARIANTS)
   c = autoregressive_base()
   c.model = dict(name='pixelcnn', features=60, layers=6, first_kernel=5, kernel=3,
-                 residual=True, dropout=0.0, act='relu')
+                 residual=True, dropout=0.0, act='relu', context=0)
   if arg == 'source':
     c.model.update(features=48, layers=4, residual=False)
   elif arg == 'gated':
@@ -76,8 +82,10 @@ def get_config(arg=None):
     c.eval_every = 10_000
     c.checkpoint_every = 2000
     c.cpu_devices = 0
-  elif arg == 'smoke':
-    c.model.update(features=6, layers=1)
+  elif arg == 'conditional':
+    c.model.update(context=64)
+  elif arg in ('smoke', 'conditional_smoke'):
+    c.model.update(features=6, layers=1, context=8 if arg == 'conditional_smoke' else 0)
     config_base.make_smoke(c)
     c.data.image_size = 16
   return c

@@ -14,6 +14,9 @@ first and last hole pixel, and refreshes the rest of the row in one batched
 step per layer before and after them. Rows above the first hole row
 are never recomputed, and known pixels are never written.
 
+A conditional model (`model.context`, the conditional PixelCNN) also reads the known pixels
+on every side of the hole through `context_input`, computed once from the image and the mask.
+
 `plain_fill` is what public tutorials do, kept as the reference and the
 benchmark's baseline: a Python loop that reruns the whole model for every
 sub-pixel of the hole.
@@ -31,6 +34,19 @@ def choose(logits: jnp.ndarray, key, temperature: float) -> jnp.ndarray:
   if temperature <= 0:
     return jnp.argmax(logits, axis=-1)
   return jax.random.categorical(key, logits / temperature, axis=-1)
+
+
+def context_input(images: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+  """What a conditional model sees of the known pixels: the image with its hole filled
+  harmonically (scaled to [-1, 1]) and the mask, (N, H, W, C + 1). No hole pixel enters it."""
+  from inpaintjax.data import masks  # pylint: disable=g-import-not-at-top
+  filled = masks.harmonic_fill(images.astype(jnp.float32), mask)
+  return jnp.concatenate([2.0 * filled - 1.0, mask.astype(jnp.float32)], axis=-1)
+
+
+def conditional(model) -> bool:
+  """Whether `model` reads a context (a conditional PixelCNN)."""
+  return bool(getattr(model, 'context', 0))
 
 
 def hole_rows(mask: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -53,7 +69,10 @@ def fill(model, variables, images: jnp.ndarray, mask: jnp.ndarray, key=None,
   apply = lambda method, *args: model.apply(variables, *args, method=method)  # noqa: E731
   first, last = hole_rows(mask)
   x = images.astype(jnp.float32)
-  cache = apply(model.prefill, x, first)
+  if conditional(model):
+    cache = apply(model.prefill, x, first, context_input(x, mask))
+  else:
+    cache = apply(model.prefill, x, first)
 
   def pixel(c, carry, r):
     x, cache = carry
@@ -99,8 +118,9 @@ def fill(model, variables, images: jnp.ndarray, mask: jnp.ndarray, key=None,
 def plain_fill(model, variables, images, mask, key=None, temperature: float = 0.0) -> np.ndarray:
   """The reference: for every sub-pixel of the hole, rerun the whole (jitted) model."""
   key = jax.random.PRNGKey(0) if key is None else key
-  logits_fn = jax.jit(lambda x: model.apply(variables, x))
   x = jnp.asarray(images, jnp.float32)
+  extra = {'context': context_input(x, jnp.asarray(mask))} if conditional(model) else {}
+  logits_fn = jax.jit(lambda x: model.apply(variables, x, **extra))
   mask = np.asarray(mask)
   _, height, width, colours = x.shape
   for r in range(height):

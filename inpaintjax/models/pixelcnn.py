@@ -14,6 +14,13 @@ every layer at one pixel and returns its (N, C, 256) logits, and
 `row_end(cache, x, r)` updates what depends on a whole row (the vertical stack), and
 `refresh_row(cache, x, r)` recomputes every per-pixel state along row r at once, so that the
 sampler visits only the columns that hold a hole.
+
+A conditional PixelCNN (`context` > 0) also sees everything known around the hole, below it
+too: a `ContextNet` of dilated convolutions reads `context` (the image with its hole filled
+harmonically, and the mask; `inpaintjax.autoregressive.context_input`) and a 1×1 projection of
+its features is added to every layer, like the conditioning maps of van den Oord et al. (2016).
+The context holds no hole pixel, so causality over the hole is untouched; it is computed once
+per fill and cached.
 """
 
 from __future__ import annotations
@@ -48,8 +55,26 @@ class _Head(nn.Module):
     return logits[:, 0, 0] if vector else logits
 
 
+class ContextNet(nn.Module):
+  """Context (N, H, W, C + 1) → features (N, H, W, width) that see the whole image.
+
+  3×3 convolutions dilated 1, 2, 4, 8, 1: a 31×31 receptive field, so every hole pixel of a
+  32×32 image sees the known pixels on all four sides of an 8×8 hole.
+  """
+  width: int = 64
+  act: str = 'relu'
+  dilations: tuple = (1, 2, 4, 8, 1)
+
+  @nn.compact
+  def __call__(self, context: jnp.ndarray) -> jnp.ndarray:
+    act, h = activation(self.act), context
+    for d in self.dilations:
+      h = act(nn.Conv(self.width, (3, 3), kernel_dilation=(d, d))(h))
+    return h
+
+
 class PixelCNN(nn.Module):
-  """Images (N, H, W, C) in [0, 1] → logits (N, H, W, C, 256)."""
+  """Images (N, H, W, C) in [0, 1] → logits (N, H, W, C, 256); `context` if conditional."""
   out_channels: int = 3
   features: int = 96
   layers: int = 6
@@ -58,6 +83,7 @@ class PixelCNN(nn.Module):
   residual: bool = False
   dropout: float = 0.0
   act: str = 'relu'
+  context: int = 0  # > 0: a conditional PixelCNN with a ContextNet this wide.
 
   def setup(self):
     c = self.out_channels
@@ -67,28 +93,47 @@ class PixelCNN(nn.Module):
     self.hidden = [MaskedConv(self.features, self.kernel, 'B', c) for _ in range(self.layers)]
     self.head = _Head(c, self.features, self.act)
     self.drop = nn.Dropout(self.dropout)
+    if self.context:
+      self.context_net = ContextNet(self.context, self.act)
+      # One projection per layer (the first and each hidden one), added to its output.
+      self.context_proj = [nn.Dense(self.features) for _ in range(self.layers + 1)]
 
   @property
   def _pad(self) -> int:
     return max(self.first_kernel, self.kernel) // 2
 
-  def _trunk(self, x, train=False):
+  def _context_maps(self, context):
+    """Per-layer conditioning maps (N, H, W, features), or None for an unconditional model."""
+    if not self.context:
+      if context is not None:
+        raise ValueError('This PixelCNN is unconditional (model.context = 0): it takes no '
+                         'context.')
+      return None
+    if context is None:
+      raise ValueError('This PixelCNN is conditional (model.context > 0): pass context='
+                       'autoregressive.context_input(images, mask).')
+    features = self.context_net(context)
+    return [proj(features) for proj in self.context_proj]
+
+  def _trunk(self, x, train=False, ctx=None):
     """The last hidden map and every hidden layer's input (after the activation)."""
     act = activation(self.act)
-    h = self.first(2.0 * x - 1.0)
+    h = self.first(2.0 * x - 1.0) + (ctx[0] if ctx else 0.0)
     inputs = []
-    for conv in self.hidden:
+    for i, conv in enumerate(self.hidden):
       inputs.append(act(h))
-      y = self.drop(conv(inputs[-1]), deterministic=not train)
+      y = self.drop(conv(inputs[-1]), deterministic=not train) + (ctx[i + 1] if ctx else 0.0)
       h = h + y if self.residual else y
     return h, inputs
 
-  def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
-    return self.head(self._trunk(x, train)[0])
+  def __call__(self, x: jnp.ndarray, train: bool = False, context=None) -> jnp.ndarray:
+    return self.head(self._trunk(x, train, self._context_maps(context))[0])
 
-  def prefill(self, x: jnp.ndarray, first_row=0) -> dict:
+  def prefill(self, x: jnp.ndarray, first_row=0, context=None) -> dict:
     del first_row  # Every cached map is exact up to the first changed pixel.
-    return {'inputs': [pad_map(a, self._pad) for a in self._trunk(x)[1]]}
+    ctx = self._context_maps(context)
+    return {'inputs': [pad_map(a, self._pad) for a in self._trunk(x, ctx=ctx)[1]],
+            'ctx': ctx or []}
 
   def _update(self, cache: dict, x: jnp.ndarray, r, c=None):
     """Every layer at pixel (r, c), or along row r when `c` is None: (last hidden, cache)."""
@@ -96,13 +141,16 @@ class PixelCNN(nn.Module):
     where = {'row': r} if c is None else {'point': (r, c)}
     put = (lambda m, v: put_row(m, v, r, p)) if c is None else (
         lambda m, v: put_point(m, v, r, c, p))
-    h = self.first(pad_map(2.0 * x - 1.0, p), pad=p, **where)
+    # The conditioning at (r, c) or along row r; nothing for an unconditional model.
+    ctx = [(jax.lax.dynamic_index_in_dim(m, r, 1, keepdims=False) if c is None
+            else get_point(m, r, c, 0)) for m in cache['ctx']] or [0.0] * (self.layers + 1)
+    h = self.first(pad_map(2.0 * x - 1.0, p), pad=p, **where) + ctx[0]
     inputs = list(cache['inputs'])
     for i, conv in enumerate(self.hidden):
       inputs[i] = put(inputs[i], act(h))
-      y = conv(inputs[i], pad=p, **where)
+      y = conv(inputs[i], pad=p, **where) + ctx[i + 1]
       h = h + y if self.residual else y
-    return h, {'inputs': inputs}
+    return h, {**cache, 'inputs': inputs}
 
   def point(self, cache: dict, x: jnp.ndarray, r, c):
     h, cache = self._update(cache, x, r, c)

@@ -6,12 +6,19 @@ in nats). Inpainting generates the hole's sub-pixels in raster order, R â†’ G â†
 with the fast sampler of `inpaintjax.autoregressive`: greedy at
 `config.sample.temperature` 0, else sampled. `parts['fill']` draws several
 samples per image for notebooks and the inpaint command.
+
+A conditional model (`model.context` > 0, configs/pixelcnn.py:conditional) learns
+p(hole | everything known) instead: it reads the known pixels on every side
+(`autoregressive.context_input`), trains on holes drawn like `config.hole`'s, and
+its loss and `hole_bits_per_dim` count the hole's sub-pixels only (the known ones
+are given, so their likelihood says nothing).
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import optax
 from flax.training import train_state
 
 from inpaintjax import autoregressive, losses, models
@@ -31,36 +38,49 @@ def make_task(config) -> Task:
   hole = masks.parse_hole(config.hole)
   model = models.build(config.model, out_channels=config.data.channels)
   temperature = float(config.sample.temperature)
+  cond = autoregressive.conditional(model)
+  bits_name = 'hole_bits_per_dim' if cond else 'bits_per_dim'
 
-  def nll(params, x01, targets, train=False, rng=None):
+  def nll(params, x01, targets, mask=None, train=False, rng=None):
+    """Per-example nats per sub-pixel: every one, or the hole's for a conditional model."""
+    extra = {'context': autoregressive.context_input(x01, mask)} if cond else {}
     logits = model.apply({'params': params}, x01, train=train,
-                         rngs={'dropout': rng} if train else {})
-    return losses.bits_per_dim(logits, targets, per_example=True) * jnp.log(2.0)
+                         rngs={'dropout': rng} if train else {}, **extra)
+    if not cond:
+      return losses.bits_per_dim(logits, targets, per_example=True) * jnp.log(2.0)
+    per_sub_pixel = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
+    weight = jnp.broadcast_to(mask, per_sub_pixel.shape)
+    return (jnp.sum(per_sub_pixel * weight, axis=(1, 2, 3))
+            / jnp.maximum(jnp.sum(weight, axis=(1, 2, 3)), 1.0))
 
   def init(rng, batch):
     if batch['image'].shape[-1] != config.data.channels:
       raise ValueError(f'The data has {batch["image"].shape[-1]} channels; config.data.channels '
                        f'is {config.data.channels}.')
     x = batch['image'].astype(jnp.float32) / 255.0
-    params = model.init({'params': rng}, x)['params']
+    extra = {}
+    if cond:
+      mask = masks.make_masks(hole, rng, *x.shape[:3])
+      extra['context'] = autoregressive.context_input(x, mask)
+    params = model.init({'params': rng}, x, **extra)['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,
                                          tx=make_optimizer(config.optim, config.num_steps))
 
   def train_step(state, batch, rng):
-    k_aug, k_drop = jax.random.split(rng)
+    k_aug, k_drop, k_mask = jax.random.split(rng, 3)
     x, targets = quantise(augmented(k_aug, batch['image'], config.augment, signed=False))
+    mask = masks.make_masks(hole, k_mask, *x.shape[:3]) if cond else None
 
     def loss_fn(params):
-      return jnp.mean(nll(params, x, targets, True, k_drop))
+      return jnp.mean(nll(params, x, targets, mask, True, k_drop))
 
     loss, grads = jax.value_and_grad(loss_fn)(state.params)
-    return state.apply_gradients(grads=grads), {'loss': loss,
-                                                'bits_per_dim': loss / jnp.log(2.0)}
+    return state.apply_gradients(grads=grads), {'loss': loss, bits_name: loss / jnp.log(2.0)}
 
   def eval_step(state, batch):
     x, targets = quantise(batch['image'].astype(jnp.float32) / 255.0)
-    loss = nll(state.params, x, targets)
-    return {'loss': loss, 'bits_per_dim': loss / jnp.log(2.0)}
+    loss = nll(state.params, x, targets, batch.get('mask') if cond else None)
+    return {'loss': loss, bits_name: loss / jnp.log(2.0)}
 
   def inpaint(state, images, mask, rng):
     return autoregressive.fill(model, {'params': state.params}, quantise(images)[0], mask, rng,
