@@ -19,7 +19,14 @@ def _model():
   mask = jnp.zeros((2, H, W, 1)).at[:, 2:4, 1:4].set(1.0).at[1, 4, 5].set(1.0)
   variables = model.init(jax.random.PRNGKey(1), x,
                          context=autoregressive.context_input(x, mask))
-  return model, variables, x, mask
+  # The context projections start at zero (a warm start begins as the unconditional model);
+  # give them weights, as training would, so that the context is seen.
+  params = dict(variables['params'])
+  for i, name in enumerate(n for n in params if n.startswith('context_proj')):
+    kernel = params[name]['kernel']
+    params[name] = {**params[name],
+                    'kernel': jax.random.normal(jax.random.PRNGKey(10 + i), kernel.shape)}
+  return model, {'params': params}, x, mask
 
 
 def test_hole_logits_depend_on_earlier_hole_subpixels_and_on_context_below_only():
@@ -54,6 +61,14 @@ def test_fast_fill_equals_the_plain_loop_and_point_updates_match_the_model():
   cache = model.apply(variables, x, 0, context, method=model.prefill)
   point = model.apply(variables, cache, x, 3, 2, method=model.point)[0]
   np.testing.assert_allclose(np.asarray(point), full[:, 3, 2], atol=1e-4)
+
+
+def test_a_fresh_conditional_model_starts_as_the_unconditional_one():
+  model, _, x, mask = _model()
+  fresh = model.init(jax.random.PRNGKey(1), x, context=autoregressive.context_input(x, mask))
+  other = autoregressive.context_input(1.0 - x, jnp.zeros_like(mask))
+  np.testing.assert_array_equal(model.apply(fresh, x, context=autoregressive.context_input(x, mask)),
+                                model.apply(fresh, x, context=other))
 
 
 def test_the_context_is_required_exactly_when_the_model_is_conditional():

@@ -95,8 +95,11 @@ class PixelCNN(nn.Module):
     self.drop = nn.Dropout(self.dropout)
     if self.context:
       self.context_net = ContextNet(self.context, self.act)
-      # One projection per layer (the first and each hidden one), added to its output.
-      self.context_proj = [nn.Dense(self.features) for _ in range(self.layers + 1)]
+      # One projection per layer (the first and each hidden one), added to its output. Zero
+      # at initialisation: a conditional model warm-started from an unconditional one
+      # (config.init_from) starts as that model and learns how much to use the context.
+      self.context_proj = [nn.Dense(self.features, kernel_init=nn.initializers.zeros)
+                           for _ in range(self.layers + 1)]
 
   @property
   def _pad(self) -> int:
