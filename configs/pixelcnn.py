@@ -50,6 +50,7 @@ def autoregressive_base():
   c.hole = 'center-8'
   c.signed = False
   c.sample = dict(temperature=0.0)   # 0 = greedy fill; > 0 samples from softmax(logits / T).
+  c.context_run = ''  # Conditional models: an inpainting run whose fill is the context's hole.
   c.augment.flip = True
   c.optim.update(learning_rate=1e-3, schedule='cosine', warmup_steps=200, grad_clip=1.0)
   c.batch_size = 32

@@ -15,7 +15,9 @@ step per layer before and after them. Rows above the first hole row
 are never recomputed, and known pixels are never written.
 
 A conditional model (`model.context`, the conditional PixelCNN) also reads the known pixels
-on every side of the hole through `context_input`, computed once from the image and the mask.
+on every side of the hole through `context_input`, computed once from the image and the mask:
+the hole filled harmonically, or with a first guess that the caller passes (`guess`, e.g.
+another run's inpainting: configs/pixelcnn.py's `context_run`).
 
 `plain_fill` is what public tutorials do, kept as the reference and the
 benchmark's baseline: a Python loop that reruns the whole model for every
@@ -36,12 +38,17 @@ def choose(logits: jnp.ndarray, key, temperature: float) -> jnp.ndarray:
   return jax.random.categorical(key, logits / temperature, axis=-1)
 
 
-def context_input(images: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
-  """What a conditional model sees of the known pixels: the image with its hole filled
-  harmonically (scaled to [-1, 1]) and the mask, (N, H, W, C + 1). No hole pixel enters it."""
+def context_input(images: jnp.ndarray, mask: jnp.ndarray, guess=None) -> jnp.ndarray:
+  """What a conditional model sees: the known pixels with the hole filled — harmonically, or
+  from `guess` (images in [0, 1] that must not depend on the hole's true pixels) — scaled to
+  [-1, 1], and the mask: (N, H, W, C + 1). No hole pixel of `images` enters it."""
   from inpaintjax.data import masks  # pylint: disable=g-import-not-at-top
-  filled = masks.harmonic_fill(images.astype(jnp.float32), mask)
-  return jnp.concatenate([2.0 * filled - 1.0, mask.astype(jnp.float32)], axis=-1)
+  images, mask = images.astype(jnp.float32), mask.astype(jnp.float32)
+  if guess is None:
+    filled = masks.harmonic_fill(images, mask)
+  else:
+    filled = images * (1.0 - mask) + jax.lax.stop_gradient(guess).astype(jnp.float32) * mask
+  return jnp.concatenate([2.0 * filled - 1.0, mask], axis=-1)
 
 
 def conditional(model) -> bool:
@@ -58,7 +65,7 @@ def hole_rows(mask: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
 
 
 def fill(model, variables, images: jnp.ndarray, mask: jnp.ndarray, key=None,
-         temperature: float = 0.0) -> jnp.ndarray:
+         temperature: float = 0.0, guess=None) -> jnp.ndarray:
   """Images (N, H, W, C) in [0, 1] with the hole (`mask` (N, H, W, 1), 1 = missing) generated.
 
   Greedy at `temperature` 0, else sampled; `key` seeds the samples (one per sub-pixel,
@@ -70,7 +77,7 @@ def fill(model, variables, images: jnp.ndarray, mask: jnp.ndarray, key=None,
   first, last = hole_rows(mask)
   x = images.astype(jnp.float32)
   if conditional(model):
-    cache = apply(model.prefill, x, first, context_input(x, mask))
+    cache = apply(model.prefill, x, first, context_input(x, mask, guess))
   else:
     cache = apply(model.prefill, x, first)
 
@@ -115,11 +122,13 @@ def fill(model, variables, images: jnp.ndarray, mask: jnp.ndarray, key=None,
   return x
 
 
-def plain_fill(model, variables, images, mask, key=None, temperature: float = 0.0) -> np.ndarray:
+def plain_fill(model, variables, images, mask, key=None, temperature: float = 0.0,
+               guess=None) -> np.ndarray:
   """The reference: for every sub-pixel of the hole, rerun the whole (jitted) model."""
   key = jax.random.PRNGKey(0) if key is None else key
   x = jnp.asarray(images, jnp.float32)
-  extra = {'context': context_input(x, jnp.asarray(mask))} if conditional(model) else {}
+  extra = ({'context': context_input(x, jnp.asarray(mask), guess)} if conditional(model)
+           else {})
   logits_fn = jax.jit(lambda x: model.apply(variables, x, **extra))
   mask = np.asarray(mask)
   _, height, width, colours = x.shape

@@ -93,3 +93,40 @@ def test_conditional_task_trains_on_the_hole_and_reports_hole_bits_per_dim():
   for _ in range(10):
     state, metrics = step(state, batch, jax.random.PRNGKey(1))
   assert float(metrics['hole_bits_per_dim']) < float(first['hole_bits_per_dim'])
+
+
+def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
+  from inpaintjax import classifier_test, train  # pylint: disable=g-import-not-at-top
+  unet_dir = str(tmp_path / 'unet')
+  train.train_and_evaluate(load('unet.py:smoke', **{'data.image_size': 16}), unet_dir)
+  config = load('pixelcnn.py:conditional_smoke', context_run=unet_dir)
+  task = tasks.make(config)
+  images = jnp.asarray(sources.embedded('train', 16, 3, 4).images)
+  state = jax.jit(task.init)(jax.random.PRNGKey(0), {'image': images})
+  state, metrics = jax.jit(task.train_step)(state, {'image': images}, jax.random.PRNGKey(1))
+  assert np.isfinite(float(metrics['hole_bits_per_dim']))
+  filled = task.inpaint(state, images / 255.0, jnp.asarray(_center_mask(4)), jax.random.PRNGKey(2))
+  known = np.broadcast_to(_center_mask(4) == 0, filled.shape)
+  np.testing.assert_allclose(np.asarray(filled)[known], np.asarray(images / 255.0)[known],
+                             atol=1e-6)
+  # The guess is the U-Net's own inpainting, hole only; the harmonic fill is something else.
+  _, unet_task, unet_state = classifier_test.load_run(unet_dir)
+  x = images / 255.0
+  mask = jnp.asarray(_center_mask(4))
+  unet_fill = unet_task.inpaint(unet_state, x, mask, None)
+  ctx = autoregressive.context_input(x, mask, unet_fill)
+  hole = np.broadcast_to(_center_mask(4) > 0, unet_fill.shape)
+  np.testing.assert_allclose(np.asarray(ctx[..., :3])[hole],
+                             np.asarray(2.0 * unet_fill - 1.0)[hole], atol=1e-5)
+  np.testing.assert_allclose(np.asarray(ctx[..., :3])[~hole], np.asarray(2.0 * x - 1.0)[~hole],
+                             atol=1e-5)
+  assert np.abs(np.asarray(ctx - autoregressive.context_input(x, mask))).max() > 1e-3
+  with pytest.raises(ValueError, match='conditional'):
+    tasks.make(load('pixelcnn.py:smoke', context_run=unet_dir))
+
+
+def _center_mask(n, size=16, hole=8):
+  mask = np.zeros((n, size, size, 1), np.float32)
+  lo = (size - hole) // 2
+  mask[:, lo:lo + hole, lo:lo + hole] = 1.0
+  return mask

@@ -11,7 +11,11 @@ A conditional model (`model.context` > 0, configs/pixelcnn.py:conditional) learn
 p(hole | everything known) instead: it reads the known pixels on every side
 (`autoregressive.context_input`), trains on holes drawn like `config.hole`'s, and
 its loss and `hole_bits_per_dim` count the hole's sub-pixels only (the known ones
-are given, so their likelihood says nothing).
+are given, so their likelihood says nothing). With `config.context_run` naming an
+inpainting run (e.g. a U-Net), the context's hole holds that run's prediction
+instead of the harmonic fill: the PixelCNN models the distribution around a
+regression model's guess (cf. Dahl et al., 2017, Pixel Recursive Super Resolution,
+a conditioning network beside a PixelCNN prior). That run stays frozen.
 """
 
 from __future__ import annotations
@@ -33,6 +37,24 @@ def quantise(x01: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
   return levels / 255.0, levels.astype(jnp.int32)
 
 
+def first_guess(run_dir: str, conditional: bool):
+  """`guess(images01, mask) -> images01`: the frozen inpainting of run `run_dir`, or None."""
+  if not run_dir:
+    return None
+  if not conditional:
+    raise ValueError(f'context_run={run_dir!r} needs a conditional model (model.context > 0).')
+  from inpaintjax import classifier_test  # pylint: disable=g-import-not-at-top
+  run_config, run_task, run_state = classifier_test.load_run(run_dir)
+  if run_task.inpaint is None:
+    raise ValueError(f'context_run={run_dir!r} is a {run_config.task!r} run: it does not '
+                     'inpaint.')
+
+  def guess(images01, mask):
+    return run_task.inpaint(run_state, images01, mask, None)
+
+  return guess
+
+
 def make_task(config) -> Task:
   """The autoregressive task for `config` (see configs/pixelcnn.py and configs/pixelrnn.py)."""
   hole = masks.parse_hole(config.hole)
@@ -40,10 +62,14 @@ def make_task(config) -> Task:
   temperature = float(config.sample.temperature)
   cond = autoregressive.conditional(model)
   bits_name = 'hole_bits_per_dim' if cond else 'bits_per_dim'
+  guess = first_guess(config.get('context_run', ''), cond)
+
+  def context(x01, mask):
+    return autoregressive.context_input(x01, mask, guess(x01, mask) if guess else None)
 
   def nll(params, x01, targets, mask=None, train=False, rng=None):
     """Per-example nats per sub-pixel: every one, or the hole's for a conditional model."""
-    extra = {'context': autoregressive.context_input(x01, mask)} if cond else {}
+    extra = {'context': context(x01, mask)} if cond else {}
     logits = model.apply({'params': params}, x01, train=train,
                          rngs={'dropout': rng} if train else {}, **extra)
     if not cond:
@@ -61,7 +87,7 @@ def make_task(config) -> Task:
     extra = {}
     if cond:
       mask = masks.make_masks(hole, rng, *x.shape[:3])
-      extra['context'] = autoregressive.context_input(x, mask)
+      extra['context'] = context(x, mask)
     params = model.init({'params': rng}, x, **extra)['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,
                                          tx=make_optimizer(config.optim, config.num_steps))
@@ -83,15 +109,17 @@ def make_task(config) -> Task:
     return {'loss': loss, bits_name: loss / jnp.log(2.0)}
 
   def inpaint(state, images, mask, rng):
-    return autoregressive.fill(model, {'params': state.params}, quantise(images)[0], mask, rng,
-                               temperature)
+    x = quantise(images)[0]
+    return autoregressive.fill(model, {'params': state.params}, x, mask, rng, temperature,
+                               guess(x, mask) if guess else None)
 
   def fill(state, images, mask, key, temperature=temperature, num_samples=1):
     """(num_samples, N, H, W, C) fills of each image (the known pixels untouched)."""
     n = images.shape[0]
     tiled = jnp.tile(quantise(images)[0], (num_samples, 1, 1, 1))
-    out = autoregressive.fill(model, {'params': state.params}, tiled,
-                              jnp.tile(mask, (num_samples, 1, 1, 1)), key, temperature)
+    tiled_mask = jnp.tile(mask, (num_samples, 1, 1, 1))
+    out = autoregressive.fill(model, {'params': state.params}, tiled, tiled_mask, key,
+                              temperature, guess(tiled, tiled_mask) if guess else None)
     return out.reshape(num_samples, n, *images.shape[1:])
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,
