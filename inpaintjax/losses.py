@@ -135,12 +135,13 @@ def softmax_cross_entropy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarr
   return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
 
 
-def bits_per_dim(logits: jnp.ndarray, images_u8: jnp.ndarray,
-                 per_example: bool = False) -> jnp.ndarray:
+def bits_per_dim(logits: jnp.ndarray, images_u8: jnp.ndarray, per_example: bool = False,
+                 weights: jnp.ndarray | None = None) -> jnp.ndarray:
   """Mean negative log2-likelihood per sub-pixel of 8-bit images under 256-way logits.
 
-  logits: (N, H, W, C, 256); images_u8: (N, H, W, C) integers in 0..255.
+  logits: (N, H, W, C, 256); images_u8: (N, H, W, C) integers in 0..255. `weights` (e.g. a hole
+  mask (N, H, W, 1)) makes it the weighted mean, as `weighted_mean`: a conditional model's
+  bits per hole sub-pixel.
   """
   nll = optax.softmax_cross_entropy_with_integer_labels(logits, images_u8.astype(jnp.int32))
-  axes = tuple(range(1, nll.ndim)) if per_example else None
-  return jnp.mean(nll, axis=axes) / jnp.log(2.0)
+  return weighted_mean(nll, weights, per_example) / jnp.log(2.0)

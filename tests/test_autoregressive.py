@@ -168,3 +168,13 @@ def test_bits_per_dim_of_uniform_logits_is_exactly_eight():
   np.testing.assert_allclose(losses.bits_per_dim(logits, images), 8.0, rtol=1e-6)
   np.testing.assert_allclose(losses.bits_per_dim(logits, images, per_example=True), [8.0, 8.0],
                              rtol=1e-6)
+
+
+def test_weighted_bits_per_dim_counts_only_the_weighted_sub_pixels():
+  images = jnp.asarray(np.random.default_rng(1).integers(0, 256, (2, 4, 4, 3)), jnp.uint8)
+  logits = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 4, 3, 256))
+  mask = jnp.zeros((2, 4, 4, 1)).at[:, 1:3, 1:3].set(1.0)
+  per_pixel = np.asarray(losses.bits_per_dim(logits[:, 1:3, 1:3], images[:, 1:3, 1:3], True))
+  np.testing.assert_allclose(losses.bits_per_dim(logits, images, True, mask), per_pixel,
+                             rtol=1e-5)
+  assert abs(float(losses.bits_per_dim(logits, images)) - per_pixel.mean()) > 1e-3

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inpaintjax import autoregressive, models, tasks
-from inpaintjax.data import sources
+from inpaintjax.data import masks, sources
 from tests.conftest import load
 
 H = W = 6
@@ -95,6 +95,9 @@ def test_conditional_task_trains_on_the_hole_and_reports_hole_bits_per_dim():
   assert float(metrics['hole_bits_per_dim']) < float(first['hole_bits_per_dim'])
 
 
+_CENTRE = np.broadcast_to(np.asarray(masks.center_mask(16, 16, 8)), (4, 16, 16, 1))
+
+
 def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
   from inpaintjax import classifier_test, train  # pylint: disable=g-import-not-at-top
   unet_dir = str(tmp_path / 'unet')
@@ -105,17 +108,17 @@ def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
   state = jax.jit(task.init)(jax.random.PRNGKey(0), {'image': images})
   state, metrics = jax.jit(task.train_step)(state, {'image': images}, jax.random.PRNGKey(1))
   assert np.isfinite(float(metrics['hole_bits_per_dim']))
-  filled = task.inpaint(state, images / 255.0, jnp.asarray(_center_mask(4)), jax.random.PRNGKey(2))
-  known = np.broadcast_to(_center_mask(4) == 0, filled.shape)
+  filled = task.inpaint(state, images / 255.0, jnp.asarray(_CENTRE), jax.random.PRNGKey(2))
+  known = np.broadcast_to(_CENTRE == 0, filled.shape)
   np.testing.assert_allclose(np.asarray(filled)[known], np.asarray(images / 255.0)[known],
                              atol=1e-6)
   # The guess is the U-Net's own inpainting, hole only; the harmonic fill is something else.
   _, unet_task, unet_state = classifier_test.load_run(unet_dir)
   x = images / 255.0
-  mask = jnp.asarray(_center_mask(4))
+  mask = jnp.asarray(_CENTRE)
   unet_fill = unet_task.inpaint(unet_state, x, mask, None)
   ctx = autoregressive.context_input(x, mask, unet_fill)
-  hole = np.broadcast_to(_center_mask(4) > 0, unet_fill.shape)
+  hole = np.broadcast_to(_CENTRE > 0, unet_fill.shape)
   np.testing.assert_allclose(np.asarray(ctx[..., :3])[hole],
                              np.asarray(2.0 * unet_fill - 1.0)[hole], atol=1e-5)
   np.testing.assert_allclose(np.asarray(ctx[..., :3])[~hole], np.asarray(2.0 * x - 1.0)[~hole],
@@ -124,9 +127,3 @@ def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
   with pytest.raises(ValueError, match='conditional'):
     tasks.make(load('pixelcnn.py:smoke', context_run=unet_dir))
 
-
-def _center_mask(n, size=16, hole=8):
-  mask = np.zeros((n, size, size, 1), np.float32)
-  lo = (size - hole) // 2
-  mask[:, lo:lo + hole, lo:lo + hole] = 1.0
-  return mask

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 from flax.training import train_state
 
 from inpaintjax import autoregressive, losses, models
@@ -38,13 +37,14 @@ def quantise(x01: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
 
 
 def first_guess(run_dir: str, conditional: bool):
-  """`guess(images01, mask) -> images01`: the frozen inpainting of run `run_dir`, or None."""
+  """`guess(images01, mask)`: the frozen inpainting of run `run_dir` (images in [0, 1]), or
+  None without a run (the context then fills the hole harmonically)."""
   if not run_dir:
-    return None
+    return lambda images01, mask: None
   if not conditional:
     raise ValueError(f'context_run={run_dir!r} needs a conditional model (model.context > 0).')
-  from inpaintjax import classifier_test  # pylint: disable=g-import-not-at-top
-  run_config, run_task, run_state = classifier_test.load_run(run_dir)
+  from inpaintjax import train  # pylint: disable=g-import-not-at-top
+  run_config, run_task, run_state = train.read_run(run_dir)
   if run_task.inpaint is None:
     raise ValueError(f'context_run={run_dir!r} is a {run_config.task!r} run: it does not '
                      'inpaint.')
@@ -65,19 +65,14 @@ def make_task(config) -> Task:
   guess = first_guess(config.get('context_run', ''), cond)
 
   def context(x01, mask):
-    return autoregressive.context_input(x01, mask, guess(x01, mask) if guess else None)
+    return autoregressive.context_input(x01, mask, guess(x01, mask))
 
   def nll(params, x01, targets, mask=None, train=False, rng=None):
     """Per-example nats per sub-pixel: every one, or the hole's for a conditional model."""
     extra = {'context': context(x01, mask)} if cond else {}
     logits = model.apply({'params': params}, x01, train=train,
                          rngs={'dropout': rng} if train else {}, **extra)
-    if not cond:
-      return losses.bits_per_dim(logits, targets, per_example=True) * jnp.log(2.0)
-    per_sub_pixel = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
-    weight = jnp.broadcast_to(mask, per_sub_pixel.shape)
-    return (jnp.sum(per_sub_pixel * weight, axis=(1, 2, 3))
-            / jnp.maximum(jnp.sum(weight, axis=(1, 2, 3)), 1.0))
+    return losses.bits_per_dim(logits, targets, True, mask if cond else None) * jnp.log(2.0)
 
   def init(rng, batch):
     if batch['image'].shape[-1] != config.data.channels:
@@ -111,15 +106,16 @@ def make_task(config) -> Task:
   def inpaint(state, images, mask, rng):
     x = quantise(images)[0]
     return autoregressive.fill(model, {'params': state.params}, x, mask, rng, temperature,
-                               guess(x, mask) if guess else None)
+                               guess(x, mask))
 
   def fill(state, images, mask, key, temperature=temperature, num_samples=1):
     """(num_samples, N, H, W, C) fills of each image (the known pixels untouched)."""
     n = images.shape[0]
-    tiled = jnp.tile(quantise(images)[0], (num_samples, 1, 1, 1))
-    tiled_mask = jnp.tile(mask, (num_samples, 1, 1, 1))
-    out = autoregressive.fill(model, {'params': state.params}, tiled, tiled_mask, key,
-                              temperature, guess(tiled, tiled_mask) if guess else None)
+    x = quantise(images)[0]
+    tile = lambda a: None if a is None else jnp.tile(a, (num_samples, 1, 1, 1))  # noqa: E731
+    # The first guess is the same for every sample: computed once, then tiled.
+    out = autoregressive.fill(model, {'params': state.params}, tile(x), tile(mask), key,
+                              temperature, tile(guess(x, mask)))
     return out.reshape(num_samples, n, *images.shape[1:])
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,

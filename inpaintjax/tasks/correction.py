@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from flax.training import train_state
-
 import optax
+from flax.training import train_state
 
 from inpaintjax import losses, models
 from inpaintjax.data import distortions
@@ -66,12 +65,11 @@ def make_distorter(distort_cfg):
   return jax.vmap(lambda key, image: distortions.distort(key, image, d))
 
 
-def orientation_loss(logits: jnp.ndarray | None, geometric_op: jnp.ndarray,
-                     per_example: bool = False) -> jnp.ndarray:
-  """Cross-entropy of D4 logits (N, 8) against the distorter's geometric ops (N,), -1 = none."""
-  ce = optax.softmax_cross_entropy_with_integer_labels(
-      logits, orientation.dihedral_index(geometric_op))
-  return ce if per_example else ce.mean()
+def orientation_loss(logits: jnp.ndarray, geometric_op: jnp.ndarray) -> jnp.ndarray:
+  """Mean cross-entropy of D4 logits (N, 8) against the distorter's geometric ops (N,), -1 =
+  none."""
+  return optax.softmax_cross_entropy_with_integer_labels(
+      logits, orientation.dihedral_index(geometric_op)).mean()
 
 
 def make_task(config) -> Task:
