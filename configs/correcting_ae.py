@@ -137,7 +137,8 @@ def get_config(arg=None):
   c = config_base.base_config()
   c.task = 'correction'
   c.model = dict(name='dense_autoencoder', layers=3, width=512, bottleneck=64, mirror=False,
-                 act='relu', dropout=0.0, orient=False, orient_width=32)
+                 act='relu', dropout=0.0, orient=False, orient_width=32,
+                 orient_depth=1)
   c.distort = dict(mode='both', kinds=('geometric', 'noise', 'occlusion'),
                    single_probs=(1 / 3, 1 / 3, 1 / 3), multiple_probs=(1.0, 1.0, 0.5),
                    geometric_probs=(1 / 3, 1 / 3, 1 / 3), noise_probs=(0.5, 0.5),

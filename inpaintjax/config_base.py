@@ -60,7 +60,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.loss = ml_collections.ConfigDict(dict(kind='mse', hole_weight=1.0, known_weight=1.0))
   c.optim = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-3, b1=0.9, b2=0.999, weight_decay=0.0,
-      schedule='constant', warmup_steps=0, grad_clip=0.0))
+      schedule='constant', warmup_steps=0, grad_clip=0.0,
+      trainable=''))  # Comma-separated module names to train, the rest frozen ('' = all).
 
   c.batch_size = 64
   c.eval_batch_size = 250

@@ -84,3 +84,29 @@ def test_the_orient_variants_build_a_canonicaliser():
     model = models.build(config.model, out_channels=1)
     params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 28, 28, 1)))['params']
     assert 'orient' in params
+
+
+def test_head_depth_sets_the_convolutions_per_stage():
+  for depth in (1, 2):
+    params = Canonicaliser(width=4, depth=depth).init(jax.random.PRNGKey(0), X)['params']
+    assert sum(n.startswith('Conv') for n in params) == 2 * depth
+  with pytest.raises(ValueError, match='depth'):
+    Canonicaliser(width=4, depth=0).init(jax.random.PRNGKey(0), X)
+
+
+def test_trainable_trains_the_named_module_and_freezes_the_rest():
+  config = load('correcting_ae.py:conv_smoke', **{
+      'model.orient': True, 'model.orient_width': 4, 'model.orient_depth': 2,
+      'loss.orient_weight': 1.0, 'optim.trainable': 'orient', 'optim.grad_clip': 1.0})
+  task = tasks.make(config)
+  batch = _batch()
+  before = jax.jit(task.init)(jax.random.PRNGKey(0), batch)
+  after, _ = jax.jit(task.train_step)(before, batch, jax.random.PRNGKey(1))
+  for name in before.params:
+    moved = jax.tree.leaves(jax.tree.map(lambda a, b: bool(jnp.any(a != b)),
+                                         before.params[name], after.params[name]))
+    # Only the canonicaliser's head learns; every other parameter stays bit for bit.
+    assert all(moved) if name == 'orient' else not any(moved), name
+  with pytest.raises(ValueError, match='names no module'):
+    bad = load('correcting_ae.py:conv_smoke', **{'optim.trainable': 'no_such_module'})
+    jax.jit(tasks.make(bad).init)(jax.random.PRNGKey(0), batch)

@@ -47,7 +47,8 @@ def _upright(module: nn.Module, x: jnp.ndarray) -> jnp.ndarray:
   """x turned upright by a Canonicaliser when `module.orient`; its logits sown."""
   if not module.orient:
     return x
-  x, logits = Canonicaliser(module.orient_width, module.act, name='orient')(x)
+  x, logits = Canonicaliser(module.orient_width, module.act, module.orient_depth,
+                            name='orient')(x)
   module.sow('intermediates', 'orient_logits', logits)
   return x
 
@@ -69,6 +70,7 @@ class DenseAutoencoder(nn.Module):
   output: str = 'sigmoid'
   orient: bool = False  # Turn the input upright first (models/orientation.py).
   orient_width: int = 32
+  orient_depth: int = 1  # Convolutions per stage of the canonicaliser's head.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -105,6 +107,7 @@ class ConvAutoencoder(nn.Module):
   skips: bool = False  # Concatenate encoder maps into the decoder (needs mirror).
   orient: bool = False  # Turn the input upright first (models/orientation.py).
   orient_width: int = 32
+  orient_depth: int = 1  # Convolutions per stage of the canonicaliser's head.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:

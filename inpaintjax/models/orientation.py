@@ -58,20 +58,27 @@ def inverse(x: jnp.ndarray, k: int) -> jnp.ndarray:
 class Canonicaliser(nn.Module):
   """NHWC square images → (the soft-inverted images, the D4 logits (N, 8)).
 
-  The head is a small CNN: two 3×3 convolutions with 2×2 max-pooling (`width`, 2·`width`
-  channels), a dense layer of 4·`width`, then 8 logits.
+  The head is a small CNN: two stages of `depth` 3×3 convolutions and a 2×2 max-pooling
+  (`width`, then 2·`width` channels), a dense layer of 4·`width`, then 8 logits.
   """
   width: int = 32
   act: str = 'relu'
+  depth: int = 1  # Convolutions per stage.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     if x.ndim != 4 or x.shape[1] != x.shape[2]:
       raise ValueError(f'Canonicaliser needs an NHWC batch of square images, got shape '
                        f'{tuple(x.shape)}.')
+    if self.depth < 1:
+      raise ValueError(f'Canonicaliser needs at least one convolution per stage, got depth '
+                       f'{self.depth}.')
     act = activation(self.act)
-    h = nn.max_pool(act(nn.Conv(self.width, (3, 3))(x)), (2, 2), strides=(2, 2))
-    h = nn.max_pool(act(nn.Conv(2 * self.width, (3, 3))(h)), (2, 2), strides=(2, 2))
+    h = x
+    for channels in (self.width, 2 * self.width):
+      for _ in range(self.depth):
+        h = act(nn.Conv(channels, (3, 3))(h))
+      h = nn.max_pool(h, (2, 2), strides=(2, 2))
     h = act(nn.Dense(4 * self.width)(h.reshape(h.shape[0], -1)))
     logits = nn.Dense(len(DIHEDRAL))(h)
     p = jax.nn.softmax(logits)

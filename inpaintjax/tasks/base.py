@@ -26,6 +26,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import optax
 
 from inpaintjax.data import masks
@@ -51,8 +52,29 @@ class Task:
   parts: dict = dataclasses.field(default_factory=dict)
 
 
+def trainable_labels(trainable: str):
+  """For `optim.trainable` ('' = everything): a function params → the same tree of 'train' or
+  'freeze' labels, 'train' where a leaf's path has one of the comma-separated module names."""
+  names = {n.strip() for n in trainable.split(',') if n.strip()}
+
+  def labels(params):
+    def label(path, _):
+      keys = {getattr(k, 'key', getattr(k, 'name', None)) for k in path}
+      return 'train' if names & keys else 'freeze'
+    tree = jax.tree_util.tree_map_with_path(label, params)
+    if 'train' not in jax.tree.leaves(tree):
+      raise ValueError(f'optim.trainable={trainable!r} names no module of this model.')
+    return tree
+
+  return labels
+
+
 def make_optimizer(optim_cfg, num_steps: int) -> optax.GradientTransformation:
-  """Adam/AdamW/SGD/RMSProp with a constant or warmup-cosine schedule and optional clipping."""
+  """Adam/AdamW/SGD/RMSProp with a constant or warmup-cosine schedule and optional clipping.
+
+  `optim.trainable` (comma-separated module names, '' = all) trains only those modules: the
+  rest of the parameters stay as they are (e.g. a new head on a warm-started, frozen body).
+  """
   lr = optim_cfg.learning_rate
   if optim_cfg.schedule == 'cosine':
     lr = optax.warmup_cosine_decay_schedule(0.0, lr, max(optim_cfg.warmup_steps, 1),
@@ -72,4 +94,7 @@ def make_optimizer(optim_cfg, num_steps: int) -> optax.GradientTransformation:
   tx = makers[optim_cfg.name]()
   if optim_cfg.grad_clip:
     tx = optax.chain(optax.clip_by_global_norm(optim_cfg.grad_clip), tx)
+  if optim_cfg.get('trainable', ''):
+    tx = optax.multi_transform({'train': tx, 'freeze': optax.set_to_zero()},
+                               trainable_labels(optim_cfg.trainable))
   return tx
