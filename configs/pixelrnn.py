@@ -17,7 +17,9 @@ Results. Speed on this 2-core CPU (python benchmarks/families.py, 2026-11-29; tr
 greedy fill of a centre 8×8 hole in images/s and its speed-up over the plain per-sub-pixel
 loop): row_lstm 18.9, 63.6, 35×; diagonal_bilstm 37.8, 71.7, 99×; flat_lstm 71.0, 255.3,
 225×. With the row refresh (2026-11-30, python benchmarks/sampler.py --models=row_lstm, 16
-images): row_lstm 148.9 images/s, 84×.
+images): row_lstm 148.9 images/s, 84×. The Row LSTM's training figure predates its row
+convolution as shifted matmuls (2026-11-30): the full run below trained at 1.1-1.3 step/s
+(35-40 images/s) while sharing the CPU with two other jobs, against 0.6 step/s alone before.
 Quality: short runs so far, 2026-11-30 (flat_lstm, 10 min alone, 2.0 step/s):
   python -m inpaintjax.main --config=configs/pixelrnn.py:flat_lstm --workdir=runs/flat_lstm_1200 \
     --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \
