@@ -20,14 +20,17 @@ loop): row_lstm 18.9, 63.6, 35×; diagonal_bilstm 37.8, 71.7, 99×; flat_lstm 71
 images): row_lstm 148.9 images/s, 84×. The Row LSTM's training figure predates its row
 convolution as shifted matmuls (2026-11-30): the CPU run below trained at 1.1-1.3 step/s
 (35-40 images/s) while sharing the CPU with two other jobs, against 0.6 step/s alone before.
-The CPU configs in full (6,000 steps each), 2026-11-30, under way (they resume from their
-checkpoints; figures so far, bits/dim on the first 500 held-out images):
+The CPU configs in full (6,000 steps each), 2026-11-30 (bits/dim on the first 500 held-out
+images during training; the runs resume from their checkpoints):
   python -m inpaintjax.main --config=configs/pixelrnn.py:row_lstm --workdir=runs/row_lstm_cpu \
     --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
-  row_lstm at 1k / 2k / 3k steps: 5.32 / 4.96 / 4.79 (the PixelCNN cpu config: 5.27 / 4.85 /
-  4.58, then 4.38 at 6k).
-  flat_lstm, the same command with :flat_lstm and --workdir=runs/flat_lstm_cpu: 5.83 at 1k.
-  diagonal_bilstm: not yet started (--workdir=runs/diag_cpu).
+  row_lstm at 1k / 2k / 3k / 4k / 6k steps: 5.32 / 4.96 / 4.79 / 4.69 / 4.64 (the PixelCNN cpu
+  config: 5.27 / 4.85 / 4.58 / 4.47 / 4.38); 1 h 45 min, most of it sharing the CPU.
+  python -m inpaintjax.evaluate --workdir=runs/row_lstm_cpu --data=npz:HOLDOUT.npz --hole=center-8
+  on all 2,000 held-out images: test 4.64 bits/dim (the paper model: 3.07); greedy centre-8
+  fill 16.18 dB hole_psnr, ssim 0.908, sharpness 0.78.
+  flat_lstm, the same command with :flat_lstm and --workdir=runs/flat_lstm_cpu: 5.83 / 5.47 at
+  1k / 2k steps (unfinished). diagonal_bilstm: not yet started (--workdir=runs/diag_cpu).
 Quality: short runs so far, 2026-11-30 (flat_lstm, 10 min alone, 2.0 step/s):
   python -m inpaintjax.main --config=configs/pixelrnn.py:flat_lstm --workdir=runs/flat_lstm_1200 \
     --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \
