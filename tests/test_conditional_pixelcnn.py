@@ -10,6 +10,8 @@ from inpaintjax.data import masks, sources
 from tests.conftest import load
 
 H = W = 6
+# A centre-8 hole on four 16×16 images, (4, 16, 16, 1).
+_CENTRE = np.broadcast_to(np.asarray(masks.center_mask(16, 16, 8)), (4, 16, 16, 1))
 
 
 def _model():
@@ -95,9 +97,6 @@ def test_conditional_task_trains_on_the_hole_and_reports_hole_bits_per_dim():
   assert float(metrics['hole_bits_per_dim']) < float(first['hole_bits_per_dim'])
 
 
-_CENTRE = np.broadcast_to(np.asarray(masks.center_mask(16, 16, 8)), (4, 16, 16, 1))
-
-
 def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
   from inpaintjax import classifier_test, train  # pylint: disable=g-import-not-at-top
   unet_dir = str(tmp_path / 'unet')
@@ -126,4 +125,3 @@ def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
   assert np.abs(np.asarray(ctx - autoregressive.context_input(x, mask))).max() > 1e-3
   with pytest.raises(ValueError, match='conditional'):
     tasks.make(load('pixelcnn.py:smoke', context_run=unet_dir))
-

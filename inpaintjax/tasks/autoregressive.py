@@ -112,7 +112,10 @@ def make_task(config) -> Task:
     """(num_samples, N, H, W, C) fills of each image (the known pixels untouched)."""
     n = images.shape[0]
     x = quantise(images)[0]
-    tile = lambda a: None if a is None else jnp.tile(a, (num_samples, 1, 1, 1))  # noqa: E731
+
+    def tile(a):
+      return None if a is None else jnp.tile(a, (num_samples, 1, 1, 1))
+
     # The first guess is the same for every sample: computed once, then tiled.
     out = autoregressive.fill(model, {'params': state.params}, tile(x), tile(mask), key,
                               temperature, tile(guess(x, mask)))
