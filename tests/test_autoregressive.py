@@ -139,6 +139,8 @@ def test_skew_round_trips():
   s = pixelrnn.skew(x)
   assert s.shape == (2, 3, 6, 1)
   np.testing.assert_array_equal(s[0, 1, 1:5, 0], x[0, 1, :, 0])
+  assert s[0, 1, 0, 0] == 0 and s[0, 1, 5, 0] == 0  # Row 1's padding, either side.
+  np.testing.assert_array_equal(s[1, 2, 2:6, 0], x[1, 2, :, 0])
   np.testing.assert_array_equal(pixelrnn.unskew(s, 4), x)
 
 

@@ -145,17 +145,21 @@ class RowLSTM(nn.Module):
 
 
 def skew(x: jnp.ndarray) -> jnp.ndarray:
-  """(N, H, W, F) → (N, H, W + H − 1, F) with row r shifted right by r."""
+  """(N, H, W, F) → (N, H, W + H − 1, F) with row r shifted right by r.
+
+  Pad each row with H zeros and reflow the rows at width W + H − 1: each row then
+  starts one place further right (a reshape, no scatter: its gradient is cheap too).
+  """
   n, height, width, f = x.shape
-  out = jnp.zeros((n, height, width + height - 1, f), x.dtype)
-  rows = jnp.arange(height)[:, None]
-  return out.at[:, rows, rows + jnp.arange(width)[None, :]].set(x)
+  flat = jnp.pad(x, ((0, 0), (0, 0), (0, height), (0, 0))).reshape(n, height * (width + height), f)
+  return flat[:, :height * (width + height - 1)].reshape(n, height, width + height - 1, f)
 
 
 def unskew(x: jnp.ndarray, width: int) -> jnp.ndarray:
-  """The inverse of `skew`."""
-  rows = jnp.arange(x.shape[1])[:, None]
-  return x[:, rows, rows + jnp.arange(width)[None, :]]
+  """The inverse of `skew`: the reflow undone, then the padding dropped."""
+  n, height, skewed_width, f = x.shape
+  flat = jnp.pad(x.reshape(n, height * skewed_width, f), ((0, 0), (0, height), (0, 0)))
+  return flat.reshape(n, height, skewed_width + 1, f)[:, :, :width]
 
 
 def diagonal_lstm(gates_in: jnp.ndarray, w_up: jnp.ndarray, w_side: jnp.ndarray):
@@ -166,20 +170,21 @@ def diagonal_lstm(gates_in: jnp.ndarray, w_up: jnp.ndarray, w_side: jnp.ndarray)
   n, height, width, _ = gates_in.shape
   f = w_up.shape[0]
   skewed = jnp.moveaxis(skew(gates_in), 2, 0)           # (columns, N, H, 4F)
-  rows = jnp.arange(height)
+  cols, rows = jnp.arange(skewed.shape[0])[:, None], jnp.arange(height)[None, :]
+  # Skewed positions outside the image stay zero: they are the image's left border.
+  valid = ((cols >= rows) & (cols < rows + width))[:, None, :, None]
+  w_state = jnp.concatenate([w_up, w_side], axis=0)    # One matmul for both neighbours.
 
   def step(carry, inputs):
-    j, g_col = inputs
+    valid_col, g_col = inputs
     h, cell = carry                                      # The previous column, (N, H, F).
     up = jnp.pad(h, ((0, 0), (1, 0), (0, 0)))[:, :-1]   # Row i − 1 of the previous column.
-    h_new, c_new = lstm_update(g_col + up @ w_up + h @ w_side, cell)
-    # Skewed positions outside the image stay zero: they are the image's left border.
-    valid = ((j >= rows) & (j < rows + width))[None, :, None]
-    h_new, c_new = jnp.where(valid, h_new, 0.0), jnp.where(valid, c_new, 0.0)
+    h_new, c_new = lstm_update(g_col + jnp.concatenate([up, h], axis=-1) @ w_state, cell)
+    h_new, c_new = jnp.where(valid_col, h_new, 0.0), jnp.where(valid_col, c_new, 0.0)
     return (h_new, c_new), (h_new, c_new)
 
   zeros = jnp.zeros((n, height, f))
-  _, (hs, cs) = jax.lax.scan(step, (zeros, zeros), (jnp.arange(skewed.shape[0]), skewed))
+  _, (hs, cs) = jax.lax.scan(step, (zeros, zeros), (valid, skewed))
   return unskew(jnp.moveaxis(hs, 0, 2), width), unskew(jnp.moveaxis(cs, 0, 2), width)
 
 
