@@ -46,7 +46,13 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        18.32 / 18.57 / 18.57 dB at 500 / 1,000 / 1,500 steps, below the harmonic fill it
        corrects (19.10), and was stopped: with a residual output the ring's correction is
        zero, so the weighted loss spends ~97% of its weight (10 × 192 ring pixels against 64
-       hole pixels) on learning to output zeros there.
+       hole pixels) on learning to output zeros there. The plain MSE does no better
+       (--config.loss.kind=mse --config.num_steps=600, --workdir=runs/ce_ov4_mse, 2026-11-30:
+       18.62 / 18.64 dB at 300 / 600 steps on the first 500 held-out images, flat from step
+       300, below the fill). Probably, with Adam, the ring's 30× larger share of the gradient
+       sets each weight's step size and the hole's signal is lost under it. So the overlap
+       trick is for the direct (non-residual) generator, as in the paper; the residual one
+       needs no ring, since its fill already agrees with the context at the hole's edge.
   residual_wgan, fine-tuned from that L2 run (no overlap: see above), 2026-11-30:
          python -m inpaintjax.main --config=configs/context_encoder.py:residual_wgan \
            --workdir=runs/ce_wgan_a0.005 --config.init_from=runs/ce_l2res --config.overlap=0 \
