@@ -172,6 +172,20 @@ def test_every_backbone_builds_the_generator_and_the_critic(backbone, downsample
   assert scores.shape == (2,)
 
 
+def test_decoder_convs_deepen_the_decoder_and_keep_the_patch_shape():
+  x = jnp.zeros((2, 32, 32, 4))
+
+  def conv_kernels(decoder_convs):
+    gen = models.build({'name': 'context_encoder', 'channels': 8, 'bottleneck_units': 16,
+                        'decoder_convs': decoder_convs}, out_channels=3, patch_size=16)
+    out, variables = jax.eval_shape(lambda: gen.init_with_output(jax.random.PRNGKey(0), x))
+    assert out.shape == (2, 16, 16, 3)
+    return sum(p.ndim == 4 for p in jax.tree.leaves(variables['params']))
+
+  # A 16×16 patch is two upsamplings from 4×4: two extra convolutions after each.
+  assert conv_kernels(2) - conv_kernels(0) == 4
+
+
 def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
   from inpaintjax import evaluate, train
   workdir = str(tmp_path / 'wgan')

@@ -3,9 +3,10 @@
 ContextEncoder: a backbone (models/backbones.py) encodes the masked image, a
 bottleneck — fully connected (`bottleneck='dense'`, `bottleneck_units` wide,
 dropout) or convolutional (a VALID convolution over the whole feature map to
-`bottleneck_units` channels) — and a decoder of stride-2 transposed
-convolutions produce the hole's patch (`patch_size`, e.g. 8, or 16 with the
-overlap trick) or, with `patch_size=0`, the whole image.
+`bottleneck_units` channels) — and a decoder of stride-2 transposed convolutions
+(each followed by `decoder_convs` 3×3 convolutions) produce the hole's patch
+(`patch_size`, e.g. 8, or 16 with the overlap trick) or, with `patch_size=0`, the
+whole image.
 
 Discriminator: DCGAN's strided convolutions (`depth` of them, LeakyReLU 0.2,
 batch norm after all but the first) or a backbone with stride-2 stages, then a
@@ -47,6 +48,7 @@ class ContextEncoder(nn.Module):
   dropout: float = 0.5
   act: str = 'relu'
   output: str = 'tanh'
+  decoder_convs: int = 0  # Extra 3×3 convolutions after each upsampling (0: the source's).
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -73,6 +75,8 @@ class ContextEncoder(nn.Module):
       width = max(width // 2, self.channels)
       h = ConvBN(width, stride=2, batch_norm=self.batch_norm, act=self.act, transpose=True)(
           h, train)
+      for _ in range(self.decoder_convs):
+        h = ConvBN(width, batch_norm=self.batch_norm, act=self.act)(h, train)
     h = nn.Conv(self.out_channels, (3, 3))(h)
     return OUTPUTS[self.output](h)
 
