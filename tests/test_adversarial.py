@@ -186,6 +186,18 @@ def test_decoder_convs_deepen_the_decoder_and_keep_the_patch_shape():
   assert conv_kernels(2) - conv_kernels(0) == 4
 
 
+def test_zero_init_output_starts_a_residual_generator_at_its_fill():
+  x = jax.random.normal(jax.random.PRNGKey(1), (2, 32, 32, 4))
+  outs = []
+  for zero in (True, False):
+    gen = models.build({'name': 'context_encoder', 'channels': 8, 'bottleneck_units': 16,
+                        'output': 'linear', 'zero_init_output': zero}, out_channels=3,
+                       patch_size=8)
+    outs.append(gen.init_with_output(jax.random.PRNGKey(0), x)[0])
+  np.testing.assert_array_equal(outs[0], np.zeros((2, 8, 8, 3)))
+  assert np.abs(outs[1]).max() > 0
+
+
 def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
   from inpaintjax import evaluate, train
   workdir = str(tmp_path / 'wgan')

@@ -49,6 +49,7 @@ class ContextEncoder(nn.Module):
   act: str = 'relu'
   output: str = 'tanh'
   decoder_convs: int = 0  # Extra 3×3 convolutions after each upsampling (0: the source's).
+  zero_init_output: bool = False  # Start at a zero output: a residual net starts at its fill.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -77,7 +78,8 @@ class ContextEncoder(nn.Module):
           h, train)
       for _ in range(self.decoder_convs):
         h = ConvBN(width, batch_norm=self.batch_norm, act=self.act)(h, train)
-    h = nn.Conv(self.out_channels, (3, 3))(h)
+    init = nn.initializers.zeros if self.zero_init_output else nn.linear.default_kernel_init
+    h = nn.Conv(self.out_channels, (3, 3), kernel_init=init)(h)
     return OUTPUTS[self.output](h)
 
 
