@@ -42,18 +42,29 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        5k / 6k steps: 19.21 / 19.64 / 19.83 / 20.01 / 20.08 / 20.11. +0.67 dB over l2, still
        below the 20.5 dB goal (the U-Net of configs/unet.py:best: 20.52 on the same images;
        its skips keep the detail that this dense bottleneck squeezes out).
-       With the overlap trick (--config.overlap=4, the ring weighted 10) the same model was at
-       18.32 / 18.57 / 18.57 dB at 500 / 1,000 / 1,500 steps, below the harmonic fill it
-       corrects (19.10), and was stopped: with a residual output the ring's correction is
-       zero, so the weighted loss spends ~97% of its weight (10 × 192 ring pixels against 64
-       hole pixels) on learning to output zeros there. The plain MSE does no better
-       (--config.loss.kind=mse --config.num_steps=600, --workdir=runs/ce_ov4_mse, 2026-11-30:
-       18.62 / 18.64 dB at 300 / 600 steps on the first 500 held-out images, flat from step
-       300, below the fill). Probably, with Adam, the ring's 30× larger share of the gradient
-       sets each weight's step size and the hole's signal is lost under it. So the overlap
-       trick is for the direct (non-residual) generator, as in the paper; the residual one
-       needs no ring, since its fill already agrees with the context at the hole's edge.
-  residual_wgan, fine-tuned from that L2 run (no overlap: see above), 2026-11-30:
+       With the overlap trick (--config.overlap=4, the ring weighted 10) the same model sat at
+       18.32 / 18.57 / 18.57 dB at 500 / 1,000 / 1,500 steps and was stopped; with the plain
+       MSE (--config.loss.kind=mse, --workdir=runs/ce_ov4_mse) at 18.62 / 18.64 on the first
+       500 images at 300 / 600 steps; with two more convolutions after the decoder's
+       upsampling and no overlap (--config.model.decoder_convs=2, --workdir=runs/ce_l2res_dec2)
+       at 18.57 from 500 to 1,500 steps. All three had collapsed to their fill: on 64 held-out
+       images their outputs (the corrections) vary by < 0.004 across images (the working run:
+       0.15), so each scores the harmonic fill's own 18.57 dB. Leaky ReLUs do not prevent it
+       (--config.model.act=lrelu with the overlap: 18.52 at 500 steps, output spread 0.001);
+       starting the output layer at zero does (--config.model.zero_init_output=true). Probably
+       the random initial correction only adds error, the net escapes it by shutting its
+       output off, and there the gradient to the layers below vanishes.
+  l2_residual with the overlap trick:  --workdir=runs/ce_l2res_ov4_zero --config.overlap=4 \
+         --config.model.zero_init_output=true (+ the data flags), 6,000 steps, 2026-11-30:
+         hole_psnr 19.89 dB, ssim 0.946, ssim_seed 0.962, rgb_dist 39.7, sharpness 0.56 (one
+         pass, 2,000 images, in training's evaluation); 31 min sharing the CPU (3.2 step/s).
+         Curve at 1k / 2k / 3k / 4k / 5k / 6k steps: 19.05 / 19.42 / 19.61 / 19.72 / 19.87 /
+         19.89: 0.2 dB below the same model without the ring (20.11), but no longer stuck.
+  l2 (direct output, tanh) with the overlap trick, --config.overlap=4 --config.num_steps=4000,
+       --workdir=runs/ce_l2_ov4: 17.28 / 17.79 / 17.68 dB at 1k / 2k / 3k steps on the first
+       500 held-out images (:l2 without it: 17.90 / 18.68 at 1k / 2k on all 2,000); stopped at
+       3,100 steps, sharing the CPU at 0.55 step/s.
+  residual_wgan, fine-tuned from the l2_residual run without the ring, 2026-11-30:
          python -m inpaintjax.main --config=configs/context_encoder.py:residual_wgan \
            --workdir=runs/ce_wgan_a0.005 --config.init_from=runs/ce_l2res --config.overlap=0 \
            --config.adversary.alpha=0.005 --config.num_steps=900 (+ the data flags above)
