@@ -13,13 +13,11 @@ Variants (`--config=configs/pixelrnn.py:VARIANT`):
   diagonal_bilstm_paper  the paper's Diagonal BiLSTM (3.00 bits/dim): 12 layers of 128 units.
   smoke, diagonal_smoke, flat_smoke   tiny, for tests.
 
-Results. Speed on this 2-core CPU (python benchmarks/families.py, 2026-11-29; train images/s, jitted
+Results. Speed on this 2-core CPU (python benchmarks/families.py, train images/s, jitted
 greedy fill of a centre 8×8 hole in images/s and its speed-up over the plain per-sub-pixel
-loop): row_lstm 18.9, 63.6, 35×; diagonal_bilstm 37.8, 71.7, 99×; flat_lstm 71.0, 255.3,
-225×. With the row refresh (2026-11-30, python benchmarks/sampler.py --models=row_lstm, 16
-images): row_lstm 148.9 images/s, 84×. The Row LSTM's training figure predates its row
-convolution as shifted matmuls (2026-11-30): the CPU run below trained at 1.1-1.3 step/s
-(35-40 images/s) while sharing the CPU with two other jobs, against 0.6 step/s alone before.
+loop): 2026-11-30, after the Row LSTM's row convolution became shifted matmuls and the
+Diagonal BiLSTM's skew a reshape (--only=row_lstm,diagonal_bilstm, idle CPU): row_lstm 77.8,
+135.2, 88×; diagonal_bilstm 44.4, 80.9, 99×. 2026-11-29: flat_lstm 71.0, 255.3, 225×.
 The CPU configs in full (6,000 steps each), 2026-11-30 (bits/dim on the first 500 held-out
 images during training; the runs resume from their checkpoints):
   python -m inpaintjax.main --config=configs/pixelrnn.py:row_lstm --workdir=runs/row_lstm_cpu \
