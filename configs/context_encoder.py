@@ -53,7 +53,11 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        (--config.model.act=lrelu with the overlap: 18.52 at 500 steps, output spread 0.001);
        starting the output layer at zero does (--config.model.zero_init_output=true). Probably
        the random initial correction only adds error, the net escapes it by shutting its
-       output off, and there the gradient to the layers below vanishes.
+       output off, and there the gradient to the layers below vanishes. The deeper decoder
+       with it (--config.model.decoder_convs=2 --config.model.zero_init_output=true,
+       --workdir=runs/ce_l2res_dec2_zero, 2026-11-30): 18.73 / 18.97 / 19.21 / 19.31 / 19.49
+       at 500 / 1k / 1.5k / 2k / 2.5k steps, against 18.94 / 19.21 / 19.18 / 19.64 / 19.77
+       without the extra convolutions: behind, stopped at 2,500 steps.
   l2_residual with the overlap trick:  --workdir=runs/ce_l2res_ov4_zero --config.overlap=4 \
          --config.model.zero_init_output=true (+ the data flags), 6,000 steps, 2026-11-30:
          hole_psnr 19.89 dB, ssim 0.946, ssim_seed 0.962, rgb_dist 39.7, sharpness 0.56 (one
