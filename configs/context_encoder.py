@@ -21,7 +21,9 @@ Variants (`--config=configs/context_encoder.py:VARIANT`):
 
 Switch the overlap trick with --config.overlap=4 (0 = off); the critic's backbone with
 --config.critic.kind=dcgan|plain|vgg|resnet|inception; the generator's with
---config.model.backbone=plain|vgg|resnet|inception.
+--config.model.backbone=plain|vgg|resnet|inception; a deeper decoder with
+--config.model.decoder_convs=N. A residual generator with the overlap ring (or a deeper
+decoder) needs --config.model.zero_init_output=true, or it may collapse to its fill (below).
 
 Data: as configs/unet.py (TFDS cifar10; embedded photos offline; the shared npz with
 --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04).

@@ -172,12 +172,17 @@ def test_every_backbone_builds_the_generator_and_the_critic(backbone, downsample
   assert scores.shape == (2,)
 
 
+def _small_generator(patch_size, **fields):
+  """A context encoder of width 8 for RGB patches of `patch_size`, with `fields` set."""
+  return models.build({'name': 'context_encoder', 'channels': 8, 'bottleneck_units': 16,
+                       **fields}, out_channels=3, patch_size=patch_size)
+
+
 def test_decoder_convs_deepen_the_decoder_and_keep_the_patch_shape():
   x = jnp.zeros((2, 32, 32, 4))
 
   def conv_kernels(decoder_convs):
-    gen = models.build({'name': 'context_encoder', 'channels': 8, 'bottleneck_units': 16,
-                        'decoder_convs': decoder_convs}, out_channels=3, patch_size=16)
+    gen = _small_generator(16, decoder_convs=decoder_convs)
     out, variables = jax.eval_shape(lambda: gen.init_with_output(jax.random.PRNGKey(0), x))
     assert out.shape == (2, 16, 16, 3)
     return sum(p.ndim == 4 for p in jax.tree.leaves(variables['params']))
@@ -190,9 +195,7 @@ def test_zero_init_output_starts_a_residual_generator_at_its_fill():
   x = jax.random.normal(jax.random.PRNGKey(1), (2, 32, 32, 4))
   outs = []
   for zero in (True, False):
-    gen = models.build({'name': 'context_encoder', 'channels': 8, 'bottleneck_units': 16,
-                        'output': 'linear', 'zero_init_output': zero}, out_channels=3,
-                       patch_size=8)
+    gen = _small_generator(8, output='linear', zero_init_output=zero)
     outs.append(gen.init_with_output(jax.random.PRNGKey(0), x)[0])
   np.testing.assert_array_equal(outs[0], np.zeros((2, 8, 8, 3)))
   assert np.abs(outs[1]).max() > 0
