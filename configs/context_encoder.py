@@ -135,7 +135,7 @@ def get_config(arg=None):
   c.model = dict(name='context_encoder', backbone='plain', channels=32, stages=3,
                  downsample='pool', batch_norm=True, bottleneck='dense', bottleneck_units=512,
                  dropout=0.5, act='relu', output='tanh', decoder_convs=0,
-                 zero_init_output=False)
+                 zero_init_output=False, context=0)
   c.critic = dict(name='discriminator', kind='dcgan', channels=64, depth=3, batch_norm=True,
                   act='lrelu')
   c.adversary = dict(kind='none', alpha=0.999, n_critic=1, on='patch', separate_batches=True,

@@ -201,6 +201,22 @@ def test_zero_init_output_starts_a_residual_generator_at_its_fill():
   assert np.abs(outs[1]).max() > 0
 
 
+def test_context_window_makes_the_patch_depend_on_the_window_only():
+  gen = _small_generator(8, output='linear', context=16, batch_norm=False)
+  x = jax.random.normal(jax.random.PRNGKey(1), (2, 32, 32, 4))
+  variables = gen.init(jax.random.PRNGKey(0), x)
+  outside = x.at[:, :8].set(5.0).at[:, :, 24:].set(-5.0)  # Changes outside the central 16×16.
+  inside = x.at[:, 12:20, 12:20].set(5.0)
+  base = gen.apply(variables, x)
+  assert base.shape == (2, 8, 8, 3)
+  np.testing.assert_array_equal(gen.apply(variables, outside), base)
+  assert np.abs(gen.apply(variables, inside) - base).max() > 0
+  with pytest.raises(ValueError, match='needs a patch output'):
+    _small_generator(0, context=16).init(jax.random.PRNGKey(0), x)
+  with pytest.raises(ValueError, match='context 40 is larger'):
+    _small_generator(8, context=40).init(jax.random.PRNGKey(0), x)
+
+
 def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
   from inpaintjax import evaluate, train
   workdir = str(tmp_path / 'wgan')

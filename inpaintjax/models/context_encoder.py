@@ -1,6 +1,7 @@
 """Context encoder (generator) and the DCGAN/WGAN discriminator (critic).
 
-ContextEncoder: a backbone (models/backbones.py) encodes the masked image, a
+ContextEncoder: a backbone (models/backbones.py) encodes the masked image (or, with
+`context`, only its central context×context window, as the U-Net's), a
 bottleneck — fully connected (`bottleneck='dense'`, `bottleneck_units` wide,
 dropout) or convolutional (a VALID convolution over the whole feature map to
 `bottleneck_units` channels) — and a decoder of stride-2 transposed convolutions
@@ -21,7 +22,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from inpaintjax.models.backbones import Backbone, ConvBN
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import activation, central_window
 
 OUTPUTS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x: x}
 
@@ -50,6 +51,7 @@ class ContextEncoder(nn.Module):
   output: str = 'tanh'
   decoder_convs: int = 0  # Extra 3×3 convolutions after each upsampling (0: the source's).
   zero_init_output: bool = False  # Start at a zero output: a residual net starts at its fill.
+  context: int = 0  # Encode only the central context×context window (0 = the whole image).
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -57,6 +59,10 @@ class ContextEncoder(nn.Module):
       raise ValueError(f'Unknown output {self.output!r}; known: {sorted(OUTPUTS)}.')
     act = activation(self.act)
     n = x.shape[0]
+    if self.context and not self.patch_size:
+      raise ValueError(f'context={self.context} needs a patch output (a centre hole): '
+                       'a whole-image output would cover only the window.')
+    x = central_window(x, self.context)
     h = Backbone(kind=self.backbone, channels=self.channels, stages=self.stages,
                  downsample=self.downsample, batch_norm=self.batch_norm, act=self.act)(x, train)
     size = self.patch_size or x.shape[1]

@@ -1,4 +1,4 @@
-"""Small shared pieces for the Linen models: activations by name."""
+"""Small shared pieces for the Linen models: activations by name, the central window."""
 
 from __future__ import annotations
 
@@ -21,3 +21,17 @@ def activation(name: str):
   if name not in ACTIVATIONS:
     raise ValueError(f'Unknown activation {name!r}; known: {sorted(ACTIVATIONS)}.')
   return ACTIVATIONS[name]
+
+
+def central_window(x, size: int):
+  """The central size×size window of images (N, H, W, C); 0 keeps them whole.
+
+  A centre hole's fill depends mostly on nearby pixels, so a net can look at a window
+  around it only (a 16×16 window of a 32×32 image is 4× cheaper to convolve).
+  """
+  if not size:
+    return x
+  if size > min(x.shape[1:3]):
+    raise ValueError(f'context {size} is larger than the {x.shape[1]}×{x.shape[2]} input.')
+  top, left = (x.shape[1] - size) // 2, (x.shape[2] - size) // 2
+  return x[:, top:top + size, left:left + size]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import activation, central_window
 
 
 class PatchCNN(nn.Module):
@@ -33,11 +33,7 @@ class PatchCNN(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     act = activation(self.act)
-    if self.context:
-      if self.context > min(x.shape[1:3]):
-        raise ValueError(f'context {self.context} is larger than the {x.shape[1]}×{x.shape[2]} input.')
-      top, left = (x.shape[1] - self.context) // 2, (x.shape[2] - self.context) // 2
-      x = x[:, top:top + self.context, left:left + self.context]
+    x = central_window(x, self.context)
     for kernel, width in ((5, self.channels), (3, 2 * self.channels if self.extra_convs else
                                                self.channels)):
       x = nn.Conv(width, (kernel, kernel))(x)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import activation, central_window
 
 OUTPUT_ACTIVATIONS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x: x}
 
@@ -44,11 +44,7 @@ class UNet(nn.Module):
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     if self.output not in OUTPUT_ACTIVATIONS:
       raise ValueError(f'Unknown U-Net output {self.output!r}; known: {list(OUTPUT_ACTIVATIONS)}.')
-    if self.context:
-      if self.context > min(x.shape[1:3]):
-        raise ValueError(f'context {self.context} is larger than the {x.shape[1]}×{x.shape[2]} input.')
-      top, left = (x.shape[1] - self.context) // 2, (x.shape[2] - self.context) // 2
-      x = x[:, top:top + self.context, left:left + self.context]
+    x = central_window(x, self.context)
     factor = 2 ** self.levels
     if x.shape[1] % factor or x.shape[2] % factor:
       raise ValueError(f'U-Net with {self.levels} levels needs H and W divisible by {factor}, '
