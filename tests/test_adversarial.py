@@ -217,6 +217,16 @@ def test_context_window_makes_the_patch_depend_on_the_window_only():
     _small_generator(8, context=40).init(jax.random.PRNGKey(0), x)
 
 
+@pytest.mark.parametrize('variant,patch', [('l2_residual', 8), ('residual_wgan', 16)])
+def test_residual_configs_build_on_cifar_sized_images(variant, patch):
+  config = load(f'context_encoder.py:{variant}')
+  assert config.model.context == 16 and config.model.zero_init_output
+  gen = models.build(config.model, out_channels=3, patch_size=8 + 2 * config.overlap)
+  x = jnp.zeros((2, 32, 32, 4))  # RGB and the mask channel.
+  out = jax.eval_shape(lambda: gen.init_with_output(jax.random.PRNGKey(0), x)[0])
+  assert out.shape == (2, patch, patch, 3)
+
+
 def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
   from inpaintjax import evaluate, train
   workdir = str(tmp_path / 'wgan')
