@@ -74,7 +74,7 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
          python -m inpaintjax.main --config=configs/context_encoder.py:residual_wgan \
            --workdir=runs/ce_c48_wgan100 --config.init_from=runs/ce_c48_ring \
            --config.adversary.alpha=0.95 --config.num_steps=100 (+ data flags)
-       2 min alone. Scored with
+       2 min (sharing the CPU). Scored with
          python -m inpaintjax.evaluate --runs runs/ce_ctx16_c48_16k runs/ce_c48_ring \
            runs/ce_c48_wgan100 runs/ce_c48_wgan_gp runs/ce_c48_dcgan --baselines biharmonic \
            --data=npz:HOLDOUT.npz --hole=center-8 --out=runs/ce_compare_c48
