@@ -46,8 +46,8 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        1k / 2k / 4k / 6k / 8k / 10k / 12k / 14k / 16k steps: 19.56 / 19.81 / 20.05 / 20.20 /
        20.29 / 20.40 / 20.48 / 20.51 / 20.51. (This run trained before flip_average became
        the config's default, so its own config.json says false and the evaluate command above
-       gives its one-pass 20.51; the 20.53 is the same weights with "flip_average": true in a
-       copy of that file. A fresh run of the command trains the same and evaluates flip-averaged.)
+       gives its one-pass 20.51; the 20.53 is the same command with --flip_average=on. A fresh
+       run of the training command trains the same and evaluates flip-averaged.)
        What got it there from the earlier recipe's 20.11 (ce_l2res below), each with the
        zero-initialised output, one pass:
          the central 16×16 window (--config.model.context=16), 32 channels, 512 units, Adam

@@ -2,6 +2,8 @@
 
   python -m inpaintjax.evaluate --workdir=RUN [--data=...] [--hole=center-8] [--limit=N]
   python -m inpaintjax.evaluate --baseline=biharmonic --data=npz:PATH --hole=center-8
+  python -m inpaintjax.evaluate --workdir=RUN --flip_average=on|off   (the same weights with or
+                                without the mirror image's prediction averaged in)
   python -m inpaintjax.evaluate --workdir=CORRECTOR_RUN --classifier=CLASSIFIER_RUN
   python -m inpaintjax.evaluate --runs RUN1 RUN2 --baselines all --data=npz:PATH  (one table:
                                 inpaintjax.leaderboard)
@@ -174,17 +176,28 @@ def markdown_table(rows: dict[str, dict[str, float]]) -> str:
   return '\n'.join(lines)
 
 
+def flip_setting(flip_average: str) -> bool | None:
+  """--flip_average's 'on' / 'off' / '' (the run's own) as True / False / None."""
+  settings = {'on': True, 'off': False, '': None}
+  if flip_average not in settings:
+    raise ValueError(f"--flip_average must be 'on', 'off' or empty, got {flip_average!r}.")
+  return settings[flip_average]
+
+
 def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', limit: int = 0,
-        seed: int = 0, batch_size: int = 250, out: str = '', classifier: str = ''
-        ) -> dict[str, float]:
-  """The command's work; returns the mean metrics and writes the report files."""
+        seed: int = 0, batch_size: int = 250, out: str = '', classifier: str = '',
+        flip_average: str = '') -> dict[str, float]:
+  """The command's work; returns the mean metrics and writes the report files.
+
+  `flip_average` 'on' or 'off' overrides the run's own inference setting ('' keeps it).
+  """
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
   from inpaintjax import classifier_test, train  # pylint: disable=g-import-not-at-top
   if classifier:
     return classifier_test.report(classifier, workdir, data, limit, seed, batch_size, out)
   if workdir:
-    config, task, state = train.read_run(workdir)
+    config, task, state = train.read_run(workdir, flip_setting(flip_average))
     if task.predicts == 'logits':  # A classifier: scored by the classifier test alone.
       return classifier_test.report(workdir, '', data, limit, seed, batch_size, out)
     if task.inpaint is None:
@@ -198,8 +211,12 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
     hole = hole or str(task.hole)
     predict, method = model_predictor(task, state, mesh, seed), os.path.basename(
         os.path.normpath(workdir))
+    if flip_average:  # Its own name and files: not the run's own setting's.
+      method += f' (flip_average {flip_average})'
     out = out or os.path.join(workdir, 'eval')
   else:
+    if flip_average:
+      raise ValueError('--flip_average applies to a trained run (--workdir), not a baseline.')
     if not data:
       raise ValueError('--baseline needs --data (e.g. npz:PATH, cifar10, embedded).')
     ds = eval_dataset(data, limit)
@@ -220,7 +237,7 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
   print(markdown_table({method: means}))
   os.makedirs(out, exist_ok=True)
   data_tag = os.path.basename(ds.name.removeprefix('npz:')).replace('.npz', '').replace(':', '_')
-  tag = f'{masks.parse_hole(hole)}_{data_tag}'
+  tag = f'{masks.parse_hole(hole)}_{data_tag}' + (f'_flip-{flip_average}' if flip_average else '')
   with open(os.path.join(out, f'eval_{tag}.json'), 'w') as f:
     json.dump({'method': method, 'data': ds.name, 'hole': hole, 'seed': seed, **means}, f,
               indent=2)
@@ -243,6 +260,9 @@ def main(argv=None) -> int:
   p.add_argument('--out', default='', help='Folder for eval JSON and grid PNG.')
   p.add_argument('--classifier', default='',
                  help='A classifier run that judges the corrector in --workdir.')
+  p.add_argument('--flip_average', default='', choices=('', 'on', 'off'),
+                 help="Average with the mirror image's prediction: 'on' or 'off' overrides "
+                      "the run's own setting (regression and context-encoder runs).")
   p.add_argument('--runs', nargs='+', default=[], help='Runs for one leaderboard.')
   p.add_argument('--baselines', default='',
                  help="Classical methods for the leaderboard: 'all' or a comma list.")
@@ -255,7 +275,7 @@ def main(argv=None) -> int:
                          '--baseline and --classifier.')
       from inpaintjax import leaderboard  # pylint: disable=g-import-not-at-top
       leaderboard.run(runs, baselines_spec, args['data'], args['hole'], args['limit'],
-                      args['seed'], args['batch_size'], args['out'])
+                      args['seed'], args['batch_size'], args['out'], args['flip_average'])
     else:
       run(**args)
   except (ValueError, FileNotFoundError, RuntimeError) as e:

@@ -44,14 +44,18 @@ def _unique_names(runs: list[str]) -> list[str]:
 
 
 def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
-        seed: int = 0, batch_size: int = 250, out: str = '') -> dict[str, dict[str, float]]:
-  """Scores every run and baseline; writes and prints the table; returns {method: metrics}."""
+        seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = ''
+        ) -> dict[str, dict[str, float]]:
+  """Scores every run and baseline; writes and prints the table; returns {method: metrics}.
+
+  `flip_average` 'on' / 'off' overrides every run's own inference setting ('' keeps each).
+  """
   methods = baseline_names(baselines_spec) if baselines_spec else []
   if not runs and not methods:
     raise ValueError('Nothing to score: give --runs and/or --baselines.')
   loaded = []
   for workdir in runs:
-    config, task, state = train.read_run(workdir)
+    config, task, state = train.read_run(workdir, evaluate.flip_setting(flip_average))
     if task.inpaint is None:
       raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
     loaded.append((config, task, state))
@@ -87,7 +91,8 @@ def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limi
   columns['truth'] = truth
   rows = dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr']))
   header = (f'{ds.name}, {len(ds)} images, hole {masks.parse_hole(hole)} (seed {seed}); '
-            'best hole_psnr first')
+            'best hole_psnr first' + (f'; flip_average {flip_average} for every run'
+                                      if flip_average else ''))
   table = evaluate.markdown_table(rows)
   print(header + '\n\n' + table)
   out = out or os.path.join('runs', 'leaderboard')

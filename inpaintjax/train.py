@@ -152,8 +152,15 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   return eval_metrics
 
 
-def read_run(workdir: str):
-  """(config, task, state) of a finished or interrupted run, from its latest checkpoint."""
+FLIP_AVERAGE_TASKS = ('regression', 'adversarial')  # The tasks whose inference can flip-average.
+
+
+def read_run(workdir: str, flip_average: bool | None = None):
+  """(config, task, state) of a finished or interrupted run, from its latest checkpoint.
+
+  `flip_average` (True/False) overrides the run's inference setting (None keeps it): the
+  same weights scored with and without averaging the mirror image's prediction.
+  """
   import ml_collections  # pylint: disable=g-import-not-at-top
   for name in ('config.json', 'data.json'):
     if not os.path.exists(os.path.join(workdir, name)):
@@ -161,6 +168,11 @@ def read_run(workdir: str):
   with open(os.path.join(workdir, 'config.json')) as f:
     # Runs saved before a field existed read it at its default.
     config = ml_collections.ConfigDict(config_base.with_defaults(json.load(f)))
+  if flip_average is not None:
+    if config.task not in FLIP_AVERAGE_TASKS:
+      raise ValueError(f'{workdir}: flip averaging applies to {FLIP_AVERAGE_TASKS} runs, '
+                       f'not to a {config.task!r} run.')
+    config.flip_average = flip_average
   with open(os.path.join(workdir, 'data.json')) as f:
     image_shape = tuple(json.load(f)['image_shape'])
   mesh = parallel.make_mesh()

@@ -67,3 +67,6 @@ def test_trainer_and_evaluator_report_bits_per_dim(tmp_path):
   again = evaluate.run(workdir=workdir, batch_size=16)
   np.testing.assert_allclose(again['bits_per_dim'], trained['bits_per_dim'], rtol=1e-5)
   np.testing.assert_allclose(again['hole_psnr'], trained['hole_psnr'], rtol=1e-5)
+  # A raster-order sampler has no mirror-image average to switch on.
+  with pytest.raises(ValueError, match='flip averaging applies to'):
+    evaluate.run(workdir=workdir, batch_size=16, flip_average='on')

@@ -60,6 +60,12 @@ def test_trained_run_is_scored_from_its_workdir(tmp_path, cifar_like):
     np.testing.assert_allclose(again[k], trained[k], rtol=1e-5)
   other = evaluate.run(workdir=workdir, data=f'npz:{cifar_like}', hole='box', limit=10)
   assert other['num_images'] == 10 and np.isfinite(other['hole_psnr'])
+  # The same weights with the mirror image's prediction averaged in, and explicitly without.
+  flip = {setting: evaluate.run(workdir=workdir, data=f'npz:{cifar_like}', hole='box', limit=10,
+                                flip_average=setting) for setting in ('on', 'off')}
+  assert flip['on']['hole_psnr'] != other['hole_psnr']
+  np.testing.assert_allclose(flip['off']['hole_psnr'], other['hole_psnr'], rtol=1e-6)
+  assert os.path.exists(os.path.join(workdir, 'eval', 'eval_box_smooth_flip-on.json'))
   # The leaderboard: the same run and every baseline on the same images and holes.
   out = tmp_path / 'board'
   assert evaluate.main(['--runs', workdir, '--baselines=all', f'--data=npz:{cifar_like}',
@@ -83,6 +89,7 @@ def test_trained_run_is_scored_from_its_workdir(tmp_path, cifar_like):
     (['--baseline=telea', '--data=npz:/nonexistent.npz'], 'not found'),
     (['--workdir=/nonexistent_run'], 'is not a training run'),
     (['--baseline=telea', '--data=embedded', '--hole=circle'], 'Unknown hole kind'),
+    (['--baseline=telea', '--data=embedded', '--flip_average=on'], 'applies to a trained run'),
 ])
 def test_cli_errors_are_one_line(args, message):
   result = subprocess.run([sys.executable, '-m', 'inpaintjax.evaluate'] + args, cwd=REPO,
