@@ -56,7 +56,7 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
          the same for 18,000 steps (runs/ce_ctx16_18k): 20.45; flip-averaged 20.50
          48 channels, 1,024 units, Adam 1e-3, 6,000 steps: 20.22 (32 channels: 20.18)
          and that for 16,000 steps: the 20.51 above.
-       A longer schedule, --config.num_steps=24000 (--workdir=runs/ce_c48_24k, 50 min alone,
+       A longer schedule, --config.num_steps=24000 (--workdir=runs/ce_c48_24k, 50 min, mostly alone,
        2026-11-30): 20.57 dB one pass, 20.61 flip-averaged (--flip_average=on), ssim 0.953,
        sharpness 0.62; curve at 4k / 8k / 12k / 16k / 20k / 24k: 20.05 / 20.24 / 20.39 /
        20.50 / 20.55 / 20.57. The adversarial fine-tunes below start from the 16,000-step run.
