@@ -152,9 +152,6 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   return eval_metrics
 
 
-FLIP_AVERAGE_TASKS = ('regression', 'adversarial')  # The tasks whose inference can flip-average.
-
-
 def read_run(workdir: str, flip_average: bool | None = None):
   """(config, task, state) of a finished or interrupted run, from its latest checkpoint.
 
@@ -169,14 +166,14 @@ def read_run(workdir: str, flip_average: bool | None = None):
     # Runs saved before a field existed read it at its default.
     config = ml_collections.ConfigDict(config_base.with_defaults(json.load(f)))
   if flip_average is not None:
-    if config.task not in FLIP_AVERAGE_TASKS:
-      raise ValueError(f'{workdir}: flip averaging applies to {FLIP_AVERAGE_TASKS} runs, '
-                       f'not to a {config.task!r} run.')
     config.flip_average = flip_average
   with open(os.path.join(workdir, 'data.json')) as f:
     image_shape = tuple(json.load(f)['image_shape'])
   mesh = parallel.make_mesh()
   task = tasks.make(config)
+  if flip_average is not None and not task.flip_averages:
+    raise ValueError(f'{workdir}: flip averaging applies to runs whose task honours '
+                     f'flip_average; the {config.task!r} task does not.')
   n = max(jax.device_count(), 1)
   example = {'image': jnp.zeros((n,) + image_shape, jnp.uint8)}
   state = jax.eval_shape(lambda: create_state(task, config, example, mesh))

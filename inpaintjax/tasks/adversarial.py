@@ -304,7 +304,7 @@ def make_task(config) -> Task:
 
   # `parts`: the pieces the tests (and a curious notebook) call on their own.
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,
-              batch_multiple=n_critic + 1,
+              batch_multiple=n_critic + 1, flip_averages=True,
               # A warm start takes the generator only: an L2 run's critic was never trained.
               warm_start=lambda state, source: checkpoint.copy_trained(state, source, 'gen'),
               parts=dict(critic_update=critic_update, critic_loop=critic_loop,

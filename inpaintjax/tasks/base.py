@@ -11,6 +11,7 @@ A task is built from a config and never touches files or flags:
   predicts                                     what `predict` returns: 'images' or 'logits'
   check_data(dataset) -> None                  optional: raises if the data can't serve
   batch_multiple                               batches per train step (default 1)
+  flip_averages                                whether `inpaint` honours config.flip_average
 
 Batches are dicts of arrays: `image` uint8 NHWC, optional `label`, and for
 evaluation a float `mask` (N, H, W, 1), 1 = missing, and `key` (N, 2) uint32, a
@@ -49,6 +50,8 @@ class Task:
   # What `config.init_from` copies from another run: (state, source state) → (state, count);
   # None copies every matching parameter (checkpoint.copy_trained).
   warm_start: Callable[..., Any] | None = None
+  # Whether `inpaint` honours config.flip_average (the evaluator's --flip_average needs it).
+  flip_averages: bool = False
   parts: dict = dataclasses.field(default_factory=dict)
 
 

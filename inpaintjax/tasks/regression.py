@@ -157,5 +157,6 @@ def make_task(config) -> Task:
     predict = flip_averaged(predict) if config.flip_average else predict
     return from_model_scale(predict(x, mask), signed)
 
-  return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole)
+  return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,
+              flip_averages=True)
 
