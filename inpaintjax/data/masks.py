@@ -16,6 +16,7 @@ holes for every method on every machine.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -57,13 +58,16 @@ def center_box(height: int, width: int, size: int) -> tuple[int, int]:
   return (height - size) // 2, (width - size) // 2
 
 
-def center_mask(height: int, width: int, size: int) -> jnp.ndarray:
-  """An `(H, W, 1)` mask with the PROTOCOL centre square set to 1."""
+def center_mask(height: int, width: int, size: int) -> np.ndarray:
+  """An `(H, W, 1)` float32 mask with the PROTOCOL centre square set to 1.
+
+  A host (numpy) array: inside a jitted step it stays a known constant, which lets
+  `harmonic_fill` use its precomputed operator.
+  """
   top, left = center_box(height, width, size)
-  rows = jnp.arange(height)[:, None]
-  cols = jnp.arange(width)[None, :]
-  inside = (rows >= top) & (rows < top + size) & (cols >= left) & (cols < left + size)
-  return inside.astype(jnp.float32)[..., None]
+  mask = np.zeros((height, width, 1), np.float32)
+  mask[top:top + size, left:left + size] = 1.0
+  return mask
 
 
 def box_mask(key: jax.Array, height: int, width: int) -> jnp.ndarray:
@@ -120,7 +124,7 @@ def make_masks(hole: str | Hole, key: jax.Array, num: int, height: int,
   """`num` masks `(N, H, W, 1)` of the given hole kind; one sub-key per mask."""
   hole = parse_hole(hole)
   if hole.kind == 'center':
-    return jnp.broadcast_to(center_mask(height, width, hole.size), (num, height, width, 1))
+    return np.broadcast_to(center_mask(height, width, hole.size), (num, height, width, 1))
   one = box_mask if hole.kind == 'box' else strokes_mask
   return jax.vmap(lambda k: one(k, height, width))(jax.random.split(key, num))
 
@@ -131,25 +135,79 @@ def apply_mask(images: jnp.ndarray, mask: jnp.ndarray, fill) -> jnp.ndarray:
   return images * (1.0 - mask) + fill * mask
 
 
-def harmonic_fill(images: jnp.ndarray, mask: jnp.ndarray, iterations: int = 0) -> jnp.ndarray:
+def _jacobi(x: np.ndarray | jnp.ndarray, mask, iterations: int, xp=jnp):
+  """`iterations` Jacobi steps: each hole pixel becomes the mean of its 4 neighbours (edges
+  replicated); `xp` is jnp (traced) or np (host, for the operator below)."""
+
+  def relax(x):
+    p = xp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode='edge')
+    neighbours = (p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]) / 4
+    return x * (1 - mask) + neighbours * mask
+
+  if xp is np:
+    for _ in range(iterations):
+      x = relax(x)
+    return x
+  return jax.lax.fori_loop(0, iterations, lambda _, x: relax(x), x)
+
+
+@functools.lru_cache(maxsize=32)
+def _harmonic_operator(mask_bytes: bytes, height: int, width: int, iterations: int):
+  """The harmonic fill of one fixed hole as a linear map, computed once on the host.
+
+  The Jacobi iterations are linear in their start, which is the known pixels plus the hole set
+  to their mean; and a hole pixel only ever sees the hole and the known pixels next to it (the
+  ring). So after any number of iterations the fill of the hole's bounding box is
+  `ring values @ A + mean · b`: A and b are the iterations run once on each ring pixel's
+  one-hot image and on the mask itself, in float64. Returns (ring rows, ring cols, box, A, b).
+  """
+  mask = np.frombuffer(mask_bytes, np.float32).reshape(1, height, width, 1).astype(np.float64)
+  hole = mask[0, :, :, 0] > 0
+  near = np.zeros_like(hole)
+  near[1:] |= hole[:-1]
+  near[:-1] |= hole[1:]
+  near[:, 1:] |= hole[:, :-1]
+  near[:, :-1] |= hole[:, 1:]
+  ring_r, ring_c = np.nonzero(near & ~hole)
+  starts = np.zeros((len(ring_r) + 1, height, width, 1))
+  starts[np.arange(len(ring_r)), ring_r, ring_c, 0] = 1.0
+  starts[-1] = mask[0]
+  out = _jacobi(starts, mask, iterations, np)
+  rows, cols = np.nonzero(hole)
+  box = (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+  out = out[:, box[0]:box[1], box[2]:box[3], 0].reshape(len(starts), -1)
+  return ring_r, ring_c, box, out[:-1].astype(np.float32), out[-1].astype(np.float32)
+
+
+def harmonic_fill(images: jnp.ndarray, mask, iterations: int = 0) -> jnp.ndarray:
   """Fills the hole with the harmonic (Laplace) interpolation of its border, known pixels kept.
 
   Jacobi iterations: each hole pixel becomes the mean of its 4 neighbours
   (edges replicated), starting from the mean of the known pixels. A cheap,
   jit-able smooth first guess that a model can refine (`config.residual`);
   `iterations` defaults to 3·max(H, W), enough for holes up to about half the image.
+  When `mask` is a host (numpy) array with the same hole in every image (a centre hole from
+  `make_masks`), the same iterations are applied as one precomputed linear map
+  (`_harmonic_operator`): equal to float32 rounding, and ~100 small loop steps fewer in
+  every jitted train step.
   """
-  iterations = iterations or 3 * max(images.shape[1:3])
+  n, height, width, _ = images.shape
+  iterations = iterations or 3 * max(height, width)
   known = jnp.sum(images * (1 - mask), axis=(1, 2), keepdims=True)
   count = jnp.maximum(jnp.sum(1 - mask, axis=(1, 2), keepdims=True), 1.0)
-  x = apply_mask(images, mask, 0.0) + mask * (known / count)
-
-  def relax(_, x):
-    p = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode='edge')
-    neighbours = (p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]) / 4
-    return x * (1 - mask) + neighbours * mask
-
-  return jax.lax.fori_loop(0, iterations, relax, x)
+  mean = known / count
+  if isinstance(mask, np.ndarray) and mask.any() and (mask == mask[:1]).all():
+    one = np.ascontiguousarray(mask[:1], np.float32)
+    ring_r, ring_c, (r0, r1, c0, c1), a, b = _harmonic_operator(one.tobytes(), height, width,
+                                                                 iterations)
+    ring = images[:, ring_r, ring_c]                                       # (N, R, C)
+    box = jnp.einsum('nrc,rp->npc', ring, a) + mean.reshape(n, 1, -1) * b[None, :, None]
+    box = box.reshape(n, r1 - r0, c1 - c0, -1)
+    box_mask = one[:, r0:r1, c0:c1]
+    box = images[:, r0:r1, c0:c1] * (1 - box_mask) + box * box_mask
+    return images.at[:, r0:r1, c0:c1].set(box)
+  x = apply_mask(images, mask, 0.0) + mask * mean
+  return _jacobi(x, mask, iterations)
 
 
 def fill_value(fill, channel_mean):

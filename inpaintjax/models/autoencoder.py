@@ -19,7 +19,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import Conv, ConvTranspose, activation
 from inpaintjax.models.orientation import Canonicaliser
 
 
@@ -125,7 +125,7 @@ class ConvAutoencoder(nn.Module):
     h, encoded = _upright(self, x), []
     for i, c in enumerate(chans):
       stride = 2 if i < downs else 1
-      h = act(nn.Conv(c, (3, 3), strides=(stride, stride))(h))
+      h = act(Conv(c, (3, 3), strides=(stride, stride))(h))
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
       encoded.append(h)
     small = h.shape[1:]
@@ -138,8 +138,8 @@ class ConvAutoencoder(nn.Module):
       if self.skips:  # Decoder layer i's input has the size of encoder layer i's output.
         h = jnp.concatenate([h, encoded[i]], axis=-1)
       if i < downs:
-        h = act(nn.ConvTranspose(c, (3, 3), strides=(2, 2))(h))
+        h = act(ConvTranspose(c, (3, 3), strides=(2, 2))(h))
       else:
-        h = act(nn.Conv(c, (3, 3))(h))
+        h = act(Conv(c, (3, 3))(h))
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    return _output(nn.Conv(self.out_channels, (3, 3))(h), self.output)
+    return _output(Conv(self.out_channels, (3, 3))(h), self.output)

@@ -20,7 +20,7 @@ import functools
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import Conv, ConvTranspose, activation, max_pool
 
 BACKBONES = ('plain', 'vgg', 'resnet', 'inception')
 
@@ -37,7 +37,7 @@ class ConvBN(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool):
-    conv = nn.ConvTranspose if self.transpose else nn.Conv
+    conv = ConvTranspose if self.transpose else Conv
     x = conv(self.features, (self.kernel, self.kernel), strides=(self.stride, self.stride),
              use_bias=not self.batch_norm)(x)
     if self.batch_norm:
@@ -80,7 +80,7 @@ class Backbone(nn.Module):
                         nn.max_pool(x, (3, 3), padding='SAME'), train)]
         x = jnp.concatenate(branches, axis=-1)
       if self.downsample == 'pool':
-        x = nn.max_pool(x, (2, 2), strides=(2, 2))
+        x = max_pool(x, 2)
       else:
         x = conv(width, stride=2)(x, train)
     return x

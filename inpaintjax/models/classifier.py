@@ -11,7 +11,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import Conv, activation, max_pool
 
 
 class Classifier(nn.Module):
@@ -26,8 +26,8 @@ class Classifier(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     act = activation(self.act)
-    x = nn.max_pool(act(nn.Conv(self.channels, (3, 3))(x)), (2, 2), strides=(2, 2))
-    x = nn.max_pool(act(nn.Conv(2 * self.channels, (3, 3))(x)), (2, 2), strides=(2, 2))
+    x = max_pool(act(Conv(self.channels, (3, 3))(x)), 2)
+    x = max_pool(act(Conv(2 * self.channels, (3, 3))(x)), 2)
     x = nn.Dropout(self.conv_dropout, deterministic=not train)(x)
     x = act(nn.Dense(self.dense_width)(x.reshape(x.shape[0], -1)))
     x = nn.Dropout(self.dense_dropout, deterministic=not train)(x)

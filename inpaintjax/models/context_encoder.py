@@ -22,7 +22,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from inpaintjax.models.backbones import Backbone, ConvBN
-from inpaintjax.models.layers import activation, central_window
+from inpaintjax.models.layers import Conv, ConvTranspose, activation, central_window
 
 OUTPUTS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x: x}
 
@@ -73,9 +73,9 @@ class ContextEncoder(nn.Module):
       z = nn.Dropout(self.dropout, deterministic=not train)(z)
       h = act(nn.Dense(start * start * width)(z)).reshape(n, start, start, width)
     elif self.bottleneck == 'conv':
-      z = nn.Conv(self.bottleneck_units, h.shape[1:3], padding='VALID')(h)
+      z = Conv(self.bottleneck_units, h.shape[1:3], padding='VALID')(h)
       z = nn.Dropout(self.dropout, deterministic=not train)(act(z))
-      h = act(nn.ConvTranspose(width, (start, start), padding='VALID')(z))
+      h = act(ConvTranspose(width, (start, start), padding='VALID')(z))
     else:
       raise ValueError(f"Unknown bottleneck {self.bottleneck!r}; known: 'dense', 'conv'.")
     for _ in range(ups):
@@ -85,7 +85,7 @@ class ContextEncoder(nn.Module):
       for _ in range(self.decoder_convs):
         h = ConvBN(width, batch_norm=self.batch_norm, act=self.act)(h, train)
     init = nn.initializers.zeros if self.zero_init_output else nn.linear.default_kernel_init
-    h = nn.Conv(self.out_channels, (3, 3), kernel_init=init)(h)
+    h = Conv(self.out_channels, (3, 3), kernel_init=init)(h)
     return OUTPUTS[self.output](h)
 
 
@@ -107,4 +107,4 @@ class Discriminator(nn.Module):
     else:
       x = Backbone(kind=self.kind, channels=self.channels, stages=self.depth, downsample='stride',
                    batch_norm=self.batch_norm, act=self.act)(x, train)
-    return nn.Conv(1, x.shape[1:3], padding='VALID')(x).reshape(x.shape[0])
+    return Conv(1, x.shape[1:3], padding='VALID')(x).reshape(x.shape[0])

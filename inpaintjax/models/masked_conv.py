@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inpaintjax.models.layers import conv_general_dilated
+
 MASK_TYPES = ('A', 'B', 'V', 'N')
 
 
@@ -113,9 +115,9 @@ class MaskedConv(nn.Module):
       width = x.shape[2] - 2 * pad
       slab = jax.lax.dynamic_slice(x, (0, row + pad - kh // 2, pad - kw // 2, 0),
                                    (x.shape[0], kh, width + 2 * (kw // 2), x.shape[-1]))
-      out = jax.lax.conv_general_dilated(slab, w, (1, 1), 'VALID',
+      out = conv_general_dilated(slab, w, (1, 1), 'VALID',
                                          dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
       return out[:, 0] + b
-    out = jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME',
+    out = conv_general_dilated(x, w, (1, 1), 'SAME',
                                        dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
     return out + b

@@ -20,7 +20,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import Conv, activation, max_pool
 
 DIHEDRAL = ('identity', 'rot90', 'rot180', 'rot270', 'vertical_flip', 'horizontal_flip',
             'transpose', 'anti_transpose')
@@ -77,8 +77,8 @@ class Canonicaliser(nn.Module):
     h = x
     for channels in (self.width, 2 * self.width):
       for _ in range(self.depth):
-        h = act(nn.Conv(channels, (3, 3))(h))
-      h = nn.max_pool(h, (2, 2), strides=(2, 2))
+        h = act(Conv(channels, (3, 3))(h))
+      h = max_pool(h, 2)
     h = act(nn.Dense(4 * self.width)(h.reshape(h.shape[0], -1)))
     logits = nn.Dense(len(DIHEDRAL))(h)
     p = jax.nn.softmax(logits)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation, central_window
+from inpaintjax.models.layers import Conv, activation, central_window, max_pool
 
 
 class PatchCNN(nn.Module):
@@ -36,11 +36,11 @@ class PatchCNN(nn.Module):
     x = central_window(x, self.context)
     for kernel, width in ((5, self.channels), (3, 2 * self.channels if self.extra_convs else
                                                self.channels)):
-      x = nn.Conv(width, (kernel, kernel))(x)
+      x = Conv(width, (kernel, kernel))(x)
       for _ in range(self.extra_convs):
-        x = nn.Conv(width, (3, 3))(act(x))
+        x = Conv(width, (3, 3))(act(x))
       if self.pool > 1:
-        x = nn.max_pool(x, (self.pool, self.pool), strides=(self.pool, self.pool))
+        x = max_pool(x, self.pool)
       x = act(x)
       x = nn.Dropout(self.conv_dropout, deterministic=not train)(x)
     x = x.reshape(x.shape[0], -1)

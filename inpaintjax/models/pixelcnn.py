@@ -29,7 +29,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation
+from inpaintjax.models.layers import Conv, activation
 from inpaintjax.models.masked_conv import (MaskedConv, causal_mask, channel_groups, get_point,
                                            pad_map, put_point, put_row)
 
@@ -69,7 +69,7 @@ class ContextNet(nn.Module):
   def __call__(self, context: jnp.ndarray) -> jnp.ndarray:
     act, h = activation(self.act), context
     for d in self.dilations:
-      h = act(nn.Conv(self.width, (3, 3), kernel_dilation=(d, d))(h))
+      h = act(Conv(self.width, (3, 3), kernel_dilation=(d, d))(h))
     return h
 
 

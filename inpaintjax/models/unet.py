@@ -14,7 +14,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from inpaintjax.models.layers import activation, central_window
+from inpaintjax.models.layers import Conv, ConvTranspose, activation, central_window, max_pool
 
 OUTPUT_ACTIVATIONS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x: x}
 
@@ -37,7 +37,7 @@ class UNet(nn.Module):
   def _block(self, x, width, train):
     act = activation(self.act)
     for _ in range(2):
-      x = act(nn.Conv(width, (3, 3))(x))
+      x = act(Conv(width, (3, 3))(x))
     return nn.Dropout(self.dropout, deterministic=not train)(x)
 
   @nn.compact
@@ -53,10 +53,10 @@ class UNet(nn.Module):
     for level in range(self.levels):
       x = self._block(x, self._width(level), train)
       skips.append(x)
-      x = nn.max_pool(x, (2, 2), strides=(2, 2))
+      x = max_pool(x, 2)
     x = self._block(x, self._width(self.levels), train)
     for level in reversed(range(self.levels)):
       width = self._width(level)
-      x = nn.ConvTranspose(width, (2, 2), strides=(2, 2))(x)
+      x = ConvTranspose(width, (2, 2), strides=(2, 2))(x)
       x = self._block(jnp.concatenate([x, skips[level]], axis=-1), width, train)
-    return OUTPUT_ACTIVATIONS[self.output](nn.Conv(self.out_channels, (1, 1))(x))
+    return OUTPUT_ACTIVATIONS[self.output](Conv(self.out_channels, (1, 1))(x))
