@@ -57,11 +57,14 @@ LOWERINGS = ('auto', 'lax', 'matmul')
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
 
-def prefers_matmul(out_pixels: int, in_channels: int, backend: str | None = None) -> bool:
-  """Whether `lowering='auto'` writes a convolution as im2col + matmul (see the note above)."""
+def prefers_matmul(out_pixels: int, in_channels: int, taps: int = 9,
+                   backend: str | None = None) -> bool:
+  """Whether `lowering='auto'` writes a convolution with `taps` kernel taps as im2col + matmul
+  (see the note above): on CPU, for a 1×1 kernel (a matmul as it is), a small output map or
+  an input of few channels."""
   if (backend or jax.default_backend()) != 'cpu':
     return False
-  return out_pixels <= MATMUL_MAX_PIXELS or in_channels <= MATMUL_MAX_CHANNELS
+  return taps == 1 or out_pixels <= MATMUL_MAX_PIXELS or in_channels <= MATMUL_MAX_CHANNELS
 
 
 def _is_nhwc(dimension_numbers) -> bool:
@@ -138,7 +141,8 @@ def make_conv_general_dilated(lowering: str = 'auto'):
       out_shape = jax.eval_shape(
           lambda a, b: lax.conv_general_dilated(a, b, window_strides, padding, lhs_dilation,
                                                 rhs_dilation, _NHWC), lhs, rhs).shape
-      use_matmul = prefers_matmul(out_shape[1] * out_shape[2], lhs.shape[-1])
+      use_matmul = prefers_matmul(out_shape[1] * out_shape[2], lhs.shape[-1],
+                                  rhs.shape[0] * rhs.shape[1])
     if lowering == 'matmul' and not plain:
       raise ValueError('The matmul lowering takes NHWC/HWIO convolutions with one feature '
                        f'group; got {dimension_numbers}, groups {feature_group_count}.')
@@ -168,6 +172,52 @@ def _transpose_pads(k: int, s: int, padding) -> tuple[int, int]:
   return pad_a, pad_len - pad_a
 
 
+def _phase_plan(size: int, stride: int, kernel: int, pads: tuple[int, int]):
+  """Per output phase r of one axis of a transposed convolution: (first tap, taps, input
+  offset, outputs), and the output length. Output o = stride·q + r only meets the kernel taps
+  t ≡ pad_before − r (mod stride), which read inputs q + m + offset (m = 0, 1, …)."""
+  before, after = pads
+  length = (size - 1) * stride + 1 + before + after - kernel + 1
+  plan = []
+  for r in range(min(stride, max(length, 0))):
+    first = (before - r) % stride
+    plan.append((first, len(range(first, kernel, stride)), (r + first - before) // stride,
+                 (length - r + stride - 1) // stride))
+  return plan, length
+
+
+def conv_transpose_by_phases(x, kernel, strides, padding, conv=None, precision=None):
+  """A strided transposed convolution (lax.conv_transpose's, kernel not flipped) as stride_h ×
+  stride_w ordinary convolutions of the undilated input, one per output phase, interleaved.
+
+  The usual lowering convolves the input dilated with stride − 1 zeros between pixels, so most
+  of its multiplies are by zero, and XLA:CPU's gradient of it is very slow; each phase here is
+  a small dense convolution (`conv`, lowered by shape) with the taps that phase meets.
+  """
+  conv = conv or conv_general_dilated
+  n, height, width, _ = x.shape
+  features = kernel.shape[-1]
+  rows, out_h = _phase_plan(height, strides[0], kernel.shape[0], padding[0])
+  cols, out_w = _phase_plan(width, strides[1], kernel.shape[1], padding[1])
+  q_h, q_w = -(-out_h // strides[0]), -(-out_w // strides[1])
+  phases = []
+  for t_h, m_h, d_h, n_h in rows:
+    for t_w, m_w, d_w, n_w in cols:
+      if m_h and m_w:
+        # The inputs this phase reads, rows d_h … d_h + n_h + m_h − 2 (negative pads crop).
+        part = lax.pad(x, jnp.zeros((), x.dtype),
+                       ((0, 0, 0), (-d_h, d_h + n_h + m_h - 1 - height, 0),
+                        (-d_w, d_w + n_w + m_w - 1 - width, 0), (0, 0, 0)))
+        y = conv(part, kernel[t_h::strides[0], t_w::strides[1]], (1, 1), 'VALID',
+                 dimension_numbers=_NHWC, precision=precision)
+      else:  # No tap reaches this phase.
+        y = jnp.zeros((n, n_h, n_w, features), jnp.result_type(x, kernel))
+      phases.append(jnp.pad(y, ((0, 0), (0, q_h - n_h), (0, q_w - n_w), (0, 0))))
+  y = jnp.stack(phases, axis=3).reshape(n, q_h, q_w, len(rows), len(cols), features)
+  y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, q_h * len(rows), q_w * len(cols), features)
+  return y[:, :out_h, :out_w]
+
+
 class Conv(nn.Conv):
   """`flax.linen.Conv` (same fields, parameters and names) whose convolution is lowered by
   shape: im2col + matmul where XLA:CPU's convolution is slow (tiny maps, few input channels),
@@ -182,9 +232,11 @@ class Conv(nn.Conv):
 
 class ConvTranspose(nn.ConvTranspose):
   """`flax.linen.ConvTranspose` (same fields, parameters and names), lowered by shape as `Conv`
-  is: the transposed convolution is a convolution of the stride-dilated input, which the shared
-  lowering takes. CIRCULAR padding, a transposed kernel, a mask or a preferred element type go
-  to Flax's own layer."""
+  is. On CPU a strided one is computed by output phases (`conv_transpose_by_phases`), each a
+  small dense convolution; elsewhere, and for stride 1, it is the convolution of the
+  stride-dilated input that lax.conv_transpose computes, through the shared lowering.
+  CIRCULAR padding, a transposed kernel, a mask or a preferred element type go to Flax's own
+  layer."""
   lowering: str = 'auto'
 
   @nn.compact
@@ -204,23 +256,16 @@ class ConvTranspose(nn.ConvTranspose):
     bias = (self.param('bias', self.bias_init, (self.features,), self.param_dtype)
             if self.use_bias else None)
     inputs, kernel, bias = self.promote_dtype(inputs, kernel, bias, dtype=self.dtype)
-    if (isinstance(padding, str) and strides == kernel_size and dilation == (1, 1)
-        and self.lowering != 'lax' and (self.lowering == 'matmul' or prefers_matmul(0, 0))):
-      # Kernel = stride ('SAME' or 'VALID' alike): the output's s×s blocks do not overlap, and
-      # block (a, b) of input pixel (y, x) is that pixel times the kernel's tap
-      # (k-1-a, k-1-b): one matmul and a depth-to-space, with none of the zeros of the
-      # dilated input.
-      n, h, w, _ = inputs.shape
-      (kh, kw), f = kernel_size, self.features
-      y = jnp.einsum('nhwc,abcf->nhawbf', inputs, kernel[::-1, ::-1], precision=self.precision)
-      y = y.reshape(n, h * kh, w * kw, f)
-      return y + bias if bias is not None else y
     if isinstance(padding, str):
       padding = [_transpose_pads((k - 1) * d + 1, s, padding)
                  for k, s, d in zip(kernel_size, strides, dilation)]
-    y = make_conv_general_dilated(self.lowering)(
-        inputs, kernel, (1, 1), padding, lhs_dilation=strides, rhs_dilation=dilation,
-        dimension_numbers=_NHWC, precision=self.precision)
+    conv = make_conv_general_dilated(self.lowering)
+    if (strides != (1, 1) and dilation == (1, 1) and self.lowering != 'lax'
+        and (self.lowering == 'matmul' or jax.default_backend() == 'cpu')):
+      y = conv_transpose_by_phases(inputs, kernel, strides, padding, conv, self.precision)
+    else:
+      y = conv(inputs, kernel, (1, 1), padding, lhs_dilation=strides, rhs_dilation=dilation,
+               dimension_numbers=_NHWC, precision=self.precision)
     return y + bias if bias is not None else y
 
 
