@@ -45,6 +45,7 @@ FAMILIES = {  # name: (config, sampler model name or None)
     'correcting_ae:dense': ('configs/correcting_ae.py:dense', None),
     'correcting_ae:conv': ('configs/correcting_ae.py:conv', None),
     'context_encoder:l2': ('configs/context_encoder.py:l2', None),
+    'context_encoder:l2_residual': ('configs/context_encoder.py:l2_residual', None),
     'context_encoder:dcgan': ('configs/context_encoder.py:dcgan', None),
     'context_encoder:wgan_gp': ('configs/context_encoder.py:wgan_gp', None),
     'pixelcnn': ('configs/pixelcnn.py', 'pixelcnn'),

@@ -19,23 +19,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAMILIES = {
-    'patch_cnn': 'configs/patch_cnn.py',
-    'patch_cnn:strong': 'configs/patch_cnn.py:strong',
-    'unet': 'configs/unet.py',
-    'unet:best': 'configs/unet.py:best',
-    'correcting_ae:dense': 'configs/correcting_ae.py:dense',
-    'correcting_ae:conv': 'configs/correcting_ae.py:conv',
-    'context_encoder:l2': 'configs/context_encoder.py:l2',
-    'context_encoder:l2_residual': 'configs/context_encoder.py:l2_residual',
-    'context_encoder:dcgan': 'configs/context_encoder.py:dcgan',
-    'context_encoder:wgan_gp': 'configs/context_encoder.py:wgan_gp',
-    'pixelcnn': 'configs/pixelcnn.py',
-    'pixelcnn:gated': 'configs/pixelcnn.py:gated',
-    'row_lstm': 'configs/pixelrnn.py:row_lstm',
-    'diagonal_bilstm': 'configs/pixelrnn.py:diagonal_bilstm',
-    'flat_lstm': 'configs/pixelrnn.py:flat_lstm',
-}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from families import FAMILIES  # noqa: E402  (name: (config, sampler))
 
 
 def time_step(tree: str, config: str, steps: int) -> float:
@@ -73,8 +58,8 @@ def main() -> None:
         best = {old: float('inf'), ROOT: float('inf')}
         for _ in range(args.rounds):
           for tree in best:
-            best[tree] = min(best[tree], time_step(tree, FAMILIES[name], args.steps))
-        print(f'| {name} | `{FAMILIES[name]}` | {best[old]:.1f} | {best[ROOT]:.1f} | '
+            best[tree] = min(best[tree], time_step(tree, FAMILIES[name][0], args.steps))
+        print(f'| {name} | `{FAMILIES[name][0]}` | {best[old]:.1f} | {best[ROOT]:.1f} | '
               f'{best[old] / best[ROOT]:.2f}× |', flush=True)
     finally:
       subprocess.run(['git', 'worktree', 'remove', '--force', old], cwd=ROOT, check=False)

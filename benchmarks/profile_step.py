@@ -42,10 +42,11 @@ FAMILIES = ('configs/patch_cnn.py', 'configs/patch_cnn.py:strong', 'configs/unet
 _INSTRUCTION = re.compile(r'^\s*(?:ROOT )?%?([\w.\-]+) = .*?metadata=\{op_name="([^"]+)"')
 
 
-def build_step(config_path: str):
-  """(jitted step, state, batch) for a config on random images, as the trainer builds them."""
+def build_step(config_path: str, devices=None):
+  """(jitted step, state, batch) for a config on random images, as the trainer builds them,
+  sharded over `devices` (default: all)."""
   config = config_base.load_config(os.path.join(ROOT, config_path))
-  mesh = parallel.make_mesh()
+  mesh = parallel.make_mesh(devices)
   task = tasks.make(config)
   n = config.batch_size * task.batch_multiple
   shape = (n, config.data.image_size, config.data.image_size, config.data.channels or 3)

@@ -39,6 +39,9 @@ def get_config(arg=None):
   c.num_steps = 3000
   c.eval_every = 500
   c.checkpoint_every = 500
+  # `python benchmarks/train_step.py --config=configs/classifier.py --devices=1,2`, 2-core
+  # host, 2026-12-02: 46.3 → 26.9 ms/step (1.72×).
+  c.cpu_devices = 2
   if arg == 'smoke':
     c.model.update(channels=4, dense_width=16)
     config_base.make_smoke(c)

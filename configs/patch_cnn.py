@@ -17,6 +17,11 @@ Sweeps (`python -m inpaintjax.sweep --config=configs/patch_cnn.py --sweep=NAME`)
   ablation    activation × conv channels × dense width × conv dropout × dense dropout, m = 3.
   patch_size  m = 1..6 with the faithful model.
 
+Speed (2026-12-02, 2-core CPU, one XLA device, python benchmarks/old_vs_new.py --base=1ecda2b):
+the train step went from faithful 67 → 50 ms (1.35×) and strong 116 → 104 ms (1.11×), with the
+shape-lowered layers of models/layers.py. Every wall-clock time of a run below was measured
+before that change.
+
 Results (2-core CPU, 2026-11-22; validation = the last 2,000 images of the shared
 cifar10_train.npz, never trained on; scored with `python -m inpaintjax.evaluate
 --workdir=RUN --data=npz:<those 2,000 images>`; biharmonic on the same images and
@@ -66,9 +71,9 @@ def get_config(arg=None):
   c.eval_every = 1000
   c.checkpoint_every = 500
   # `python benchmarks/train_step.py --config=configs/patch_cnn.py[:strong] --devices=1,2,4`
-  # on a 2-core host: faithful 99 / 94 / 82 ms/step (4 devices fastest, 1.20×); strong
-  # 213 / 151 / 176 ms/step (2 devices fastest, 1.41×).
-  c.cpu_devices = 4
+  # on a 2-core host, 2026-12-02 (after the shape-lowered layers): faithful 47.1 / 59.9 / 66.7
+  # ms/step (one device fastest); strong 117.5 / 90.7 / 90.3 ms/step (2 devices, 1.30×).
+  c.cpu_devices = 0
   if arg == 'strong':
     c.cpu_devices = 2
     c.model.update(extra_convs=2, pool=2, context=16, dense_width=512, dense_dropout=0.0,

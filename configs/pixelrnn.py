@@ -13,6 +13,11 @@ Variants (`--config=configs/pixelrnn.py:VARIANT`):
   diagonal_bilstm_paper  the paper's Diagonal BiLSTM (3.00 bits/dim): 12 layers of 128 units.
   smoke, diagonal_smoke, flat_smoke   tiny, for tests.
 
+Speed (2026-12-02, 2-core CPU, one XLA device, python benchmarks/old_vs_new.py --base=1ecda2b):
+the train step went from row_lstm 452 → 339 ms (1.33×), diagonal_bilstm 893 → 698 ms (1.28×) and
+flat_lstm 506 → 502 ms (1.01×), with the shape-lowered layers of models/layers.py. Every
+wall-clock time of a run below was measured before that change.
+
 Results. Speed on this 2-core CPU (python benchmarks/families.py, train images/s, jitted
 greedy fill of a centre 8×8 hole in images/s and its speed-up over the plain per-sub-pixel
 loop): 2026-11-30, after the Row LSTM's row convolution became shifted matmuls and the
@@ -82,6 +87,10 @@ def get_config(arg=None):
           'flat_smoke': 'flat_lstm'}.get(arg, arg.replace('_paper', ''))
   if kind == 'flat_lstm':
     c.model = dict(name='flat_lstm', hidden=64)
+    # `python benchmarks/train_step.py --config=configs/pixelrnn.py:flat_lstm --devices=1,2`,
+    # 2-core host, 2026-12-02: 493.6 → 590.4 ms/step: one device is faster (row_lstm 332.2 →
+    # 290.4, diagonal_bilstm 709.0 → 629.7: two, the autoregressive default).
+    c.cpu_devices = 0
   elif kind == 'row_lstm':
     c.model = dict(name='row_lstm', features=48, layers=2, kernel=3, residual=True, act='relu')
   else:
