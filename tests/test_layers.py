@@ -108,6 +108,8 @@ def test_conv_equals_flax_at_other_shapes(fields, shape):
 ])
 def test_conv_transpose_equals_flax_at_other_shapes(fields, shape):
   check_equal(layers.ConvTranspose, fields, shape, 'matmul')
+  # 'lax' is the accelerators' path: the convolution of the stride-dilated input.
+  check_equal(layers.ConvTranspose, fields, shape, 'lax')
 
 
 def test_parameter_names_are_flax_names():
