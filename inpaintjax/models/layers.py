@@ -45,11 +45,13 @@ def central_window(x, size: int):
 # --- Convolutions that pick their lowering by shape -------------------------------------------
 #
 # XLA:CPU's convolution is fast on large feature maps and very slow on tiny ones: the gradient of
-# a 3×3, 256→256 convolution over 2×2 maps takes ~30× longer than the same arithmetic written as
+# a 3×3, 256→256 convolution over 2×2 maps takes ~35× longer than the same arithmetic written as
 # one matrix product over the 9 shifted copies of the input (im2col). A convolution whose input
-# has few channels (an RGB image) is also faster as that matrix product. `benchmarks/
-# conv_lowering.py` measures both lowerings at the configs' shapes; the rule below follows it.
-# On GPU and TPU the vendor convolutions are fast at every shape, so `lax` is kept there.
+# has few channels (an RGB image) is ~3× faster as that matrix product, and a 1×1 one (a matmul
+# already) ~4×. On large maps of many channels lax wins: im2col copies the input 9 times.
+# `benchmarks/conv_lowering.py` measures both lowerings at the configs' shapes; the rule below
+# follows it. On GPU and TPU the vendor convolutions are fast at every shape, so `lax` is kept
+# there.
 
 MATMUL_MAX_PIXELS = 16     # Output maps of at most this many pixels (4×4) use the matmul.
 MATMUL_MAX_CHANNELS = 8    # So do inputs of at most this many channels (RGB, RGB + mask).
