@@ -72,21 +72,31 @@ def step_flops(compiled) -> float:
   return float(cost.get('flops', float('nan')))
 
 
-def measure_family(config_path: str, steps: int) -> dict:
-  """Train-step and pipeline rates of one configuration."""
+def build_step(config_path: str, devices=None, overrides: dict | None = None):
+  """(jitted train step, state, batch) of a config (`overrides`: dotted keys → strings, as
+  --config.a.b=v) on random uint8 images, built as the trainer builds them, the batch (its
+  n_critic + 1 sub-batches for a GAN) sharded over `devices` (default: all)."""
   config = config_base.load_config(os.path.join(ROOT, config_path))
-  mesh = parallel.make_mesh()
+  config_base.apply_overrides(config, overrides or {}, from_strings=True)
+  mesh = parallel.make_mesh(devices)
   task = tasks.make(config)
   n = config.batch_size * task.batch_multiple
-  size, channels = config.data.image_size, config.data.channels or 3
+  shape = (n, config.data.image_size, config.data.image_size, config.data.channels or 3)
+  images = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+  batch = pipeline.to_global({'image': images, 'label': np.zeros(n, np.int32)},
+                             parallel.batch_sharding(mesh))
+  state = train.create_state(task, config, batch, mesh)
+  return train.jit_train_step(task, mesh), state, batch
+
+
+def measure_family(config_path: str, steps: int) -> dict:
+  """Train-step and pipeline rates of one configuration."""
+  step, state, batch = build_step(config_path)
+  n, size, _, channels = batch['image'].shape
   rng = np.random.default_rng(0)
   ds = sources.Dataset(rng.integers(0, 256, (max(4 * n, 1024), size, size, channels), np.uint8),
                        np.zeros(max(4 * n, 1024), np.int32), 'random')
-  sharding = parallel.batch_sharding(mesh)
-  batch = pipeline.to_global(pipeline.batch_at(ds, pipeline.EpochOrder(len(ds), 0), 0, n),
-                             sharding)
-  state = train.create_state(task, config, batch, mesh)
-  step = train.jit_train_step(task, mesh)
+  sharding = batch['image'].sharding
   key = jax.random.PRNGKey(0)
   flops = step_flops(step.lower(state, batch, key).compile())
   state, _ = step(state, batch, key)  # Warm-up (and the compile the timed calls reuse).

@@ -26,35 +26,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import jax  # noqa: E402
-import numpy as np  # noqa: E402
 
-from inpaintjax import config_base, parallel, tasks, train  # noqa: E402
-from inpaintjax.data import pipeline  # noqa: E402
+from families import FAMILIES, build_step  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAMILIES = ('configs/patch_cnn.py', 'configs/patch_cnn.py:strong', 'configs/unet.py',
-            'configs/unet.py:best', 'configs/correcting_ae.py:conv',
-            'configs/context_encoder.py:l2', 'configs/context_encoder.py:l2_residual',
-            'configs/context_encoder.py:wgan_gp', 'configs/pixelcnn.py',
-            'configs/pixelrnn.py:row_lstm', 'configs/pixelrnn.py:diagonal_bilstm',
-            'configs/pixelrnn.py:flat_lstm')
 _INSTRUCTION = re.compile(r'^\s*(?:ROOT )?%?([\w.\-]+) = .*?metadata=\{op_name="([^"]+)"')
-
-
-def build_step(config_path: str, devices=None):
-  """(jitted step, state, batch) for a config on random images, as the trainer builds them,
-  sharded over `devices` (default: all)."""
-  config = config_base.load_config(os.path.join(ROOT, config_path))
-  mesh = parallel.make_mesh(devices)
-  task = tasks.make(config)
-  n = config.batch_size * task.batch_multiple
-  shape = (n, config.data.image_size, config.data.image_size, config.data.channels or 3)
-  images = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
-  batch = pipeline.to_global({'image': images, 'label': np.zeros(n, np.int32)},
-                             parallel.batch_sharding(mesh))
-  state = train.create_state(task, config, batch, mesh)
-  return train.jit_train_step(task, mesh), state, batch
 
 
 def op_names(compiled_text: str) -> dict[str, str]:
@@ -124,12 +102,13 @@ def main() -> None:
   p.add_argument('--config', default='configs/unet.py:best')
   p.add_argument('--steps', type=int, default=5)
   p.add_argument('--top', type=int, default=15)
-  p.add_argument('--families', action='store_true', help='one line per family (FAMILIES)')
+  p.add_argument('--families', action='store_true',
+                 help='one line per family (families.FAMILIES)')
   args = p.parse_args()
   if args.families:
     print('| config | wall ms/step | CPU ms/step | fwd | bwd | other | top op (share of CPU) |')
     print('|---|---:|---:|---:|---:|---:|---|')
-    for config_path in FAMILIES:
+    for config_path, _ in FAMILIES.values():
       ops, wall, _ = profile(config_path, args.steps)
       total = sum(ops.values())
       phase = collections.Counter()

@@ -11,6 +11,7 @@ Layout: NCHW tensors in PyTorch's channels_last memory format (MEMORY_FORMAT), t
 one on this CPU (numbers at MEMORY_FORMAT). Initialisation is PyTorch's default, not Flax's.
 
   python benchmarks/torch_models.py    # parameter table and one batch-4 step per family
+  python benchmarks/torch_models.py --formats unet   # channels_last against NCHW
 """
 
 from __future__ import annotations
@@ -28,25 +29,18 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from inpaintjax.models.context_encoder import decoder_plan  # noqa: E402  (a pure function)
 
-# `_time_formats`, config batch, 3 steps after a warm-up, 2 cores shared with other jobs (load
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import families  # noqa: E402  (the families' names and configs)
+
+# `--formats FAMILY` (_time_formats), config batch, 3 steps after a warm-up, 2 cores shared with other jobs (load
 # 2-3, so noisy), s/step channels_last vs contiguous NCHW: unet 1.68 vs 2.13 (a rerun in the
 # other order: 1.65 vs 1.66), context_encoder:l2 1.49 vs 1.68, pixelcnn 1.38 vs 2.18.
 MEMORY_FORMAT = torch.channels_last
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIGS = {
-    'patch_cnn': 'configs/patch_cnn.py',
-    'patch_cnn:strong': 'configs/patch_cnn.py:strong',
-    'unet': 'configs/unet.py',
-    'unet:best': 'configs/unet.py:best',
-    'correcting_ae:conv': 'configs/correcting_ae.py:conv',
-    'context_encoder:l2': 'configs/context_encoder.py:l2',
-    'context_encoder:l2_residual': 'configs/context_encoder.py:l2_residual',
-    'context_encoder:wgan_gp': 'configs/context_encoder.py:wgan_gp',
-    'pixelcnn': 'configs/pixelcnn.py',
-    'row_lstm': 'configs/pixelrnn.py:row_lstm',
-}
-FAMILIES = tuple(CONFIGS)
+FAMILIES = ('patch_cnn', 'patch_cnn:strong', 'unet', 'unet:best', 'correcting_ae:conv',
+            'context_encoder:l2', 'context_encoder:l2_residual', 'context_encoder:wgan_gp',
+            'pixelcnn', 'row_lstm')
+CONFIGS = {name: families.FAMILIES[name][0] for name in FAMILIES}  # family → config
 
 ACTIVATIONS = {  # As models/layers.py's ACTIVATIONS (Flax's gelu is the tanh approximation).
     'relu': nn.ReLU, 'sigmoid': nn.Sigmoid, 'tanh': nn.Tanh, 'elu': nn.ELU, 'swish': nn.SiLU,
@@ -59,8 +53,7 @@ OUTPUTS = {'tanh': nn.Tanh, 'sigmoid': nn.Sigmoid, 'linear': nn.Identity}
 def load_config(family: str):
   """The locked config of `family` (CONFIGS), as `--config` would load it."""
   from inpaintjax import config_base  # pylint: disable=g-import-not-at-top
-  path, _, arg = CONFIGS[family].partition(':')
-  return config_base.load_config(os.path.join(_ROOT, path) + (f':{arg}' if arg else ''))
+  return config_base.load_config(os.path.join(families.ROOT, CONFIGS[family]))
 
 
 def make_act(name: str) -> nn.Module:
@@ -622,6 +615,9 @@ def _time_formats(family: str = 'unet', steps: int = 3) -> None:
 
 
 def main() -> None:
+  if sys.argv[1:2] == ['--formats']:  # The MEMORY_FORMAT measurement, for one family.
+    _time_formats(*sys.argv[2:3])
+    return
   print('| family | torch params | flax params | equal | batch-4 loss |\n|---|---|---|---|---|')
   for family in FAMILIES:
     config = load_config(family)

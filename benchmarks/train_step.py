@@ -18,24 +18,14 @@ import time
 
 def measure(config_path: str, steps: int, overrides: list[str]) -> dict:
   """Runs in the child process: times `steps` train steps after one warm-up step."""
+  # Imported here, in the child, whose device count was fixed by its environment.
   import jax  # pylint: disable=g-import-not-at-top
-  import numpy as np  # pylint: disable=g-import-not-at-top
 
-  from inpaintjax import config_base, parallel, tasks, train  # pylint: disable=g-import-not-at-top
-  from inpaintjax.data import pipeline  # pylint: disable=g-import-not-at-top
-  config = config_base.load_config(config_path)
-  config_base.apply_overrides(config, dict(item.partition('=')[::2] for item in overrides),
-                              from_strings=True)
-  mesh = parallel.make_mesh()
-  task = tasks.make(config)
-  # A GAN step consumes n_critic + 1 batches; a classifier needs labels.
-  n = config.batch_size * task.batch_multiple
-  shape = (n, config.data.image_size, config.data.image_size, config.data.channels or 3)
-  rng = np.random.default_rng(0)
-  batch = pipeline.to_global({'image': rng.integers(0, 256, shape, dtype=np.uint8),
-                              'label': np.zeros(n, np.int32)}, parallel.batch_sharding(mesh))
-  state = train.create_state(task, config, batch, mesh)
-  step = train.jit_train_step(task, mesh)
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  from families import build_step  # pylint: disable=g-import-not-at-top
+  step, state, batch = build_step(config_path,
+                                  overrides=dict(item.partition('=')[::2] for item in overrides))
+  n = batch['image'].shape[0]  # A GAN step consumes n_critic + 1 batches.
   key = jax.random.PRNGKey(0)
   state, _ = step(state, batch, key)
   jax.block_until_ready(state)

@@ -33,15 +33,15 @@ parallel.configure_cpu_devices(MAX_DEVICES)  # Before JAX starts; each family ta
 import jax  # noqa: E402
 import torch  # noqa: E402
 
-import profile_step  # noqa: E402
+from families import build_step  # noqa: E402
 from sampler import best_seconds  # noqa: E402
 import torch_models  # noqa: E402
 
 
 def jax_timer(config_path: str, devices: int):
-  """A function that runs one jitted train step of the config, its batch sharded over
-  `devices` XLA devices, and waits for it."""
-  step, state, batch = profile_step.build_step(config_path, jax.devices()[:devices])
+  """(A function that runs one jitted train step of the config, its batch sharded over
+  `devices` XLA devices, and waits for it; the images in that batch)."""
+  step, state, batch = build_step(config_path, jax.devices()[:devices])
   key = jax.random.PRNGKey(0)
   holder = {'state': state, 'i': 0}
 
@@ -52,7 +52,7 @@ def jax_timer(config_path: str, devices: int):
 
   for _ in range(2):  # Compile, then the first call's allocations.
     one()
-  return one
+  return one, batch['image'].shape[0]
 
 
 def main() -> None:
@@ -83,13 +83,11 @@ def main() -> None:
       raise RuntimeError(f'{name}: PyTorch model has {n_params} parameters, Flax {flax_params}.')
     torch_step()  # Warm-up (allocations, oneDNN primitive selection).
     devices = max(args.devices if args.devices >= 0 else config.cpu_devices, 1)
-    jax_step = jax_timer(torch_models.CONFIGS[name], devices)
+    jax_step, batch = jax_timer(torch_models.CONFIGS[name], devices)
     times = {'torch': float('inf'), 'jax': float('inf')}
     for _ in range(args.rounds):
       times['torch'] = min(times['torch'], 1000 * best_seconds(torch_step, args.steps))
       times['jax'] = min(times['jax'], 1000 * best_seconds(jax_step, args.steps))
-    batch = config.batch_size * (config.adversary.n_critic + 1
-                                 if name.endswith('wgan_gp') else 1)
     print(f'| {name} | `{torch_models.CONFIGS[name]}` | {batch} | {n_params:,} | {devices} | '
           f'{times["torch"]:.1f} | {times["jax"]:.1f} | {times["torch"] / times["jax"]:.2f} |',
           flush=True)

@@ -64,9 +64,8 @@ def check_equal(cls, fields, shape, lowering):
   def loss(module):
     return lambda p, x: jnp.sum(jnp.sin(module.apply(p, x)))
 
-  y, g = jax.value_and_grad(loss(ours), argnums=(0, 1))(params, x)
-  y_ref, g_ref = jax.value_and_grad(loss(theirs), argnums=(0, 1))(params, x)
-  np.testing.assert_allclose(y, y_ref, rtol=1e-4, atol=1e-3)
+  g = jax.grad(loss(ours), argnums=(0, 1))(params, x)
+  g_ref = jax.grad(loss(theirs), argnums=(0, 1))(params, x)
   # Float32 sums in another order: errors scale with each array's largest entry.
   for a, b in zip(jax.tree.leaves((ours.apply(params, x), g)),
                   jax.tree.leaves((theirs.apply(params, x), g_ref))):

@@ -59,12 +59,18 @@ LOWERINGS = ('auto', 'lax', 'matmul')
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
 
+def on_cpu(backend: str | None = None) -> bool:
+  """Whether `backend` (default: JAX's default backend) is the CPU, where the layers below
+  take their CPU lowerings."""
+  return (backend or jax.default_backend()) == 'cpu'
+
+
 def prefers_matmul(out_pixels: int, in_channels: int, taps: int = 9,
                    backend: str | None = None) -> bool:
   """Whether `lowering='auto'` writes a convolution with `taps` kernel taps as im2col + matmul
   (see the note above): on CPU, for a 1×1 kernel (a matmul as it is), a small output map or
   an input of few channels."""
-  if (backend or jax.default_backend()) != 'cpu':
+  if not on_cpu(backend):
     return False
   return taps == 1 or out_pixels <= MATMUL_MAX_PIXELS or in_channels <= MATMUL_MAX_CHANNELS
 
@@ -262,8 +268,8 @@ class ConvTranspose(nn.ConvTranspose):
       padding = [_transpose_pads((k - 1) * d + 1, s, padding)
                  for k, s, d in zip(kernel_size, strides, dilation)]
     conv = make_conv_general_dilated(self.lowering)
-    if (strides != (1, 1) and dilation == (1, 1) and self.lowering != 'lax'
-        and (self.lowering == 'matmul' or jax.default_backend() == 'cpu')):
+    by_phases = self.lowering == 'matmul' or (self.lowering == 'auto' and on_cpu())
+    if strides != (1, 1) and dilation == (1, 1) and by_phases:
       y = conv_transpose_by_phases(inputs, kernel, strides, padding, conv, self.precision)
     else:
       y = conv(inputs, kernel, (1, 1), padding, lhs_dilation=strides, rhs_dilation=dilation,
@@ -276,7 +282,7 @@ def max_pool(x, window: int):
   or columns is dropped). On CPU it is a reshape and a max, whose gradient is much cheaper there
   than reduce-window's select-and-scatter; the values are equal, and so are the gradients
   except where a window holds tied maxima (shared among them rather than given to one)."""
-  if jax.default_backend() != 'cpu':
+  if not on_cpu():
     return nn.max_pool(x, (window, window), strides=(window, window))
   n, h, w, c = x.shape
   h, w = h // window * window, w // window * window

@@ -116,8 +116,8 @@ class MaskedConv(nn.Module):
       slab = jax.lax.dynamic_slice(x, (0, row + pad - kh // 2, pad - kw // 2, 0),
                                    (x.shape[0], kh, width + 2 * (kw // 2), x.shape[-1]))
       out = conv_general_dilated(slab, w, (1, 1), 'VALID',
-                                         dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+                                 dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
       return out[:, 0] + b
     out = conv_general_dilated(x, w, (1, 1), 'SAME',
-                                       dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+                               dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
     return out + b
