@@ -1,6 +1,7 @@
 """One table of this machine's speed for every model family.
 
   python benchmarks/families.py [--steps=5] [--only=unet,pixelcnn] [--no-plain]
+                                [--compute_dtype=float32|bfloat16|both]
 
 Columns, per configuration (its CPU configuration, random weights and random uint8 images of the
 config's size; the speed does not depend on either):
@@ -14,7 +15,14 @@ config's size; the speed does not depend on either):
   starved).
 - sampler images/s (autoregressive models): the jitted greedy fill of a centre 8×8 hole on the
   same batch, and its speed-up over the plain loop that reruns the model per sub-pixel
-  (`--no-plain` skips the slow plain loop; `benchmarks/sampler.py` has more options).
+  (`--no-plain` skips the slow plain loop; `benchmarks/sampler.py` has more options; the sampler
+  is always float32).
+
+`--compute_dtype` sets `config.compute_dtype` for the train step. With `both`, the table is
+instead each family's float32 and bfloat16 step side by side: ms/step (best of `--steps`), the
+speed-up, and the mean loss of the first 1 + `--steps` steps (from the same initial weights,
+batch and keys) with its relative difference. bfloat16 is for accelerators: on a CPU expect it
+to be slower than float32.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from inpaintjax import config_base, parallel, tasks, train  # noqa: E402
+from inpaintjax import config_base, parallel, runs, tasks, train  # noqa: E402
 from inpaintjax.data import pipeline, sources  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -85,13 +93,15 @@ def build_step(config_path: str, devices=None, overrides: dict | None = None):
   images = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
   batch = pipeline.to_global({'image': images, 'label': np.zeros(n, np.int32)},
                              parallel.batch_sharding(mesh))
-  state = train.create_state(task, config, batch, mesh)
+  state = runs.create_state(task, config, batch, mesh)
   return train.jit_train_step(task, mesh), state, batch
 
 
-def measure_family(config_path: str, steps: int) -> dict:
-  """Train-step and pipeline rates of one configuration."""
-  step, state, batch = build_step(config_path)
+def measure_family(config_path: str, steps: int, compute_dtype: str = 'float32',
+                   pipeline_rate: bool = True) -> dict:
+  """Train-step (and, with `pipeline_rate`, pipeline) rates of one configuration, and the mean
+  loss of its first 1 + `steps` steps."""
+  step, state, batch = build_step(config_path, overrides={'compute_dtype': compute_dtype})
   n, size, _, channels = batch['image'].shape
   rng = np.random.default_rng(0)
   ds = sources.Dataset(rng.integers(0, 256, (max(4 * n, 1024), size, size, channels), np.uint8),
@@ -99,16 +109,21 @@ def measure_family(config_path: str, steps: int) -> dict:
   sharding = batch['image'].sharding
   key = jax.random.PRNGKey(0)
   flops = step_flops(step.lower(state, batch, key).compile())
-  state, _ = step(state, batch, key)  # Warm-up (and the compile the timed calls reuse).
+  state, metrics = step(state, batch, key)  # Warm-up (and the compile the timed calls reuse).
   jax.block_until_ready(state)
-  calls = iter(range(steps))
+  calls, losses = iter(range(steps)), [metrics['loss']]
 
   def one_step():
     nonlocal state  # The step donates its input state: each call continues from the last.
     state, metrics = step(state, batch, jax.random.fold_in(key, next(calls)))
+    losses.append(metrics['loss'])
     return metrics
 
   best = best_seconds(one_step, steps)
+  result = dict(batch=n, train=n / best, ms=1e3 * best, gflop=flops / 1e9,
+                gflops=flops / best / 1e9, loss=float(np.mean([float(v) for v in losses])))
+  if not pipeline_rate:
+    return result
   batches = pipeline.train_batches(ds, n, 0, 0, sharding)
   jax.block_until_ready(next(batches))
   count, start = 20, time.perf_counter()
@@ -116,8 +131,22 @@ def measure_family(config_path: str, steps: int) -> dict:
     jax.block_until_ready(next(batches))
   pipe = count * n / (time.perf_counter() - start)
   batches.close()
-  return dict(batch=n, train=n / best, gflop=flops / 1e9, gflops=flops / best / 1e9,
-              pipeline=pipe)
+  return dict(result, pipeline=pipe)
+
+
+def compare_dtypes(names, steps: int) -> None:
+  """Prints each family's float32 and bfloat16 train step side by side."""
+  print('| family | config | batch | float32 ms/step | bfloat16 ms/step | bfloat16 speed-up | '
+        f'float32 loss ({steps + 1} steps) | bfloat16 loss | loss rel. diff |')
+  print('|---|---|---:|---:|---:|---:|---:|---:|---:|')
+  for name in names:
+    config_path = FAMILIES[name][0]
+    f32, bf16 = (measure_family(config_path, steps, dtype, pipeline_rate=False)
+                 for dtype in ('float32', 'bfloat16'))
+    rel = abs(bf16['loss'] - f32['loss']) / max(abs(f32['loss']), 1e-12)
+    print(f'| {name} | `{config_path}` | {f32["batch"]} | {f32["ms"]:.1f} | {bf16["ms"]:.1f} | '
+          f'{f32["ms"] / bf16["ms"]:.2f}× | {f32["loss"]:.5g} | {bf16["loss"]:.5g} | '
+          f'{rel:.1e} |', flush=True)
 
 
 def main() -> None:
@@ -126,21 +155,30 @@ def main() -> None:
   p.add_argument('--steps', type=int, default=5)
   p.add_argument('--only', default='', help=f'comma-separated subset of {sorted(FAMILIES)}')
   p.add_argument('--no-plain', action='store_true', help='skip the plain sampler loop')
+  p.add_argument('--compute_dtype', default='float32', choices=('float32', 'bfloat16', 'both'),
+                 help="the train step's config.compute_dtype; 'both': float32 and bfloat16 "
+                 'side by side')
   args = p.parse_args()
   names = args.only.split(',') if args.only else list(FAMILIES)
   unknown = sorted(set(names) - set(FAMILIES))
   if unknown:
     p.error(f'unknown families {unknown}; known: {sorted(FAMILIES)}')
+  if args.compute_dtype == 'both':
+    print(f'{jax.device_count()} {jax.devices()[0].platform} device(s), {os.cpu_count()} cores; '
+          f'train step best of {args.steps}\n')
+    compare_dtypes(names, args.steps)
+    return
   peak = matmul_peak()
   print(f'{jax.device_count()} {jax.devices()[0].platform} device(s), {os.cpu_count()} cores; '
-        f'matmul peak {peak / 1e9:.1f} GFLOP/s (2048² float32); sampler: greedy fill of a '
-        f'centre 8×8 hole, 16 images of 32×32×3\n')
+        f'matmul peak {peak / 1e9:.1f} GFLOP/s (2048² float32); train step in '
+        f'{args.compute_dtype}; sampler: greedy fill of a centre 8×8 hole, 16 images of '
+        f'32×32×3, float32\n')
   print('| family | config | batch | train images/s | GFLOP/step | GFLOP/s | % peak | '
         'pipeline images/s | pipeline / step | sampler images/s | sampler speed-up |')
   print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for name in names:
     config_path, sampler_name = FAMILIES[name]
-    r = measure_family(config_path, args.steps)
+    r = measure_family(config_path, args.steps, args.compute_dtype)
     fill, speedup = '—', '—'
     if sampler_name:
       s = measure_sampler(sampler_name, 16, 32, 8, 2, plain=not args.no_plain)

@@ -24,7 +24,7 @@ import os
 import jax
 import numpy as np
 
-from inpaintjax import parallel
+from inpaintjax import parallel, runs, scoring
 from inpaintjax.data import distortions, pipeline, sources
 from inpaintjax.visualize import save_grid
 
@@ -32,10 +32,9 @@ CONDITIONS = ('clean', 'single', 'multiple')
 
 
 @functools.cache
-def load_run(workdir: str):
+def load_run(workdir: str, weights: str = ''):
   """(config, task, state) of a run; cached, so training evaluations load a judge once."""
-  from inpaintjax import train  # pylint: disable=g-import-not-at-top
-  return train.read_run(workdir)
+  return runs.read_run(workdir, weights=weights)
 
 
 def batched_predict(task, state, images01: np.ndarray, batch_size: int, mesh) -> np.ndarray:
@@ -50,10 +49,9 @@ def batched_predict(task, state, images01: np.ndarray, batch_size: int, mesh) ->
 
 def distort_images(images01: np.ndarray, distort_cfg, mode: str, seed: int) -> np.ndarray:
   """The images damaged in `mode`; image i's key depends only on (seed, mode, i)."""
-  from inpaintjax.evaluate import eval_keys  # pylint: disable=g-import-not-at-top
   d = distortions.from_config(distort_cfg, mode=mode) if distort_cfg is not None else (
       distortions.Distortions(mode=mode))
-  keys = eval_keys(seed * 2 + (mode == 'multiple'), len(images01))
+  keys = scoring.eval_keys(seed * 2 + (mode == 'multiple'), len(images01))
   fn = jax.jit(jax.vmap(lambda k, x: distortions.distort(k, x, d)[0]))
   return np.concatenate([np.asarray(fn(keys[i:i + 1000], images01[i:i + 1000]))
                          for i in range(0, len(images01), 1000)])
@@ -129,19 +127,21 @@ def markdown(report: dict) -> str:
 
 
 def report(classifier_dir: str, corrector_dir: str = '', data: str = '', limit: int = 0,
-           seed: int = 0, batch_size: int = 250, out: str = '') -> dict:
-  """The command: loads the runs, picks the held-out images, tests, prints and writes files."""
-  from inpaintjax import evaluate  # pylint: disable=g-import-not-at-top
-  cls_config, cls_task, cls_state = load_run(classifier_dir)
+           seed: int = 0, batch_size: int = 250, out: str = '', weights: str = '') -> dict:
+  """The command: loads the runs, picks the held-out images, tests, prints and writes files.
+
+  `weights` ('ema', 'raw', '') picks the corrector's weights (or the classifier's, alone).
+  """
+  cls_config, cls_task, cls_state = load_run(classifier_dir, '' if corrector_dir else weights)
   if cls_task.predicts != 'logits':
     raise ValueError(f'{classifier_dir} is a {cls_config.task!r} run, not a classifier.')
   corrector, distort_cfg, data_config = None, None, cls_config
   if corrector_dir:
-    config, task, state = load_run(corrector_dir)
+    config, task, state = load_run(corrector_dir, weights)
     if task.predicts != 'images':
       raise ValueError(f'{corrector_dir} is a {config.task!r} run, not a corrector.')
     corrector, distort_cfg, data_config = (task, state), config.get('distort'), config
-  ds = (evaluate.eval_dataset(data, limit, data_config.data.channels, data_config.data) if data
+  ds = (scoring.eval_dataset(data, limit, data_config.data.channels, data_config.data) if data
         else sources.load_split(data_config.data, 'eval'))
   if ds.labels is None:
     raise ValueError(f'{ds.name} has no labels: the classifier test needs them.')

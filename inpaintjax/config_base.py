@@ -74,6 +74,14 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval_seed = 0                 # Seed of the evaluation holes (random kinds).
   c.grid_images = 8               # Rows of the PNG grid written at each evaluation.
 
+  c.ema_decay = 0.0               # > 0: keep an exponential moving average of the weights
+                                  # (inference and evaluation use it; --weights=raw does not).
+  c.compute_dtype = 'float32'     # 'bfloat16': activations and matmuls in bfloat16 (params,
+                                  # optimizer state, losses and metrics stay float32).
+  c.profile_steps = ''            # 'A:B': a jax.profiler trace of steps A..B-1 in WORKDIR/profile.
+  c.allow_config_change = False   # Resume a run whose saved config differs in inference-only
+                                  # fields (runs.py); training fields must always match.
+
   c.cpu_devices = 0               # Split a CPU host into N XLA devices (0 = JAX default).
   c.distributed = False           # jax.distributed.initialize() (multi-host launchers).
   c.prefetch = 2

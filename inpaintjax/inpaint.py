@@ -1,6 +1,8 @@
 """Inpaints a user's own image with a trained run or a classical method.
 
   python -m inpaintjax.inpaint --workdir=RUN --image=photo.png --mask=mask.png --out=out.png
+  python -m inpaintjax.inpaint --workdir=RUN --weights=raw ...   (default: the run's moving
+                               average of the weights, when it keeps one)
   python -m inpaintjax.inpaint --baseline=biharmonic --image=photo.png --mask=mask.png --out=out.png
 
 The mask is an image of the same size, white (> 127) where pixels are missing. Any image
@@ -21,14 +23,15 @@ file, a mask whose size differs from the image's, an empty or all-white mask.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
+import jax
 import numpy as np
 from scipy import ndimage
 
-from inpaintjax import baselines
+from inpaintjax import baselines, runs
+from inpaintjax.errors import ConfigError, RunError
 
 
 def read_image(path: str, what: str = 'image') -> tuple[np.ndarray, list[str]]:
@@ -109,14 +112,11 @@ def pieces(hole: np.ndarray, piece: int):
 class ModelFiller:
   """A trained run's inpaint, on windows of its own input size."""
 
-  def __init__(self, workdir: str, seed: int = 0):
-    import jax  # pylint: disable=g-import-not-at-top
-    from inpaintjax import train  # pylint: disable=g-import-not-at-top
-    config, task, state = train.read_run(workdir)
+  def __init__(self, workdir: str, seed: int = 0, weights: str = ''):
+    config, task, state = runs.read_run(workdir, weights=weights)
     if task.inpaint is None:
       raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
-    with open(os.path.join(workdir, 'data.json')) as f:
-      self.height, self.width, self.channels = json.load(f)['image_shape']
+    self.height, self.width, self.channels = runs.read_data_info(workdir)['image_shape']
     hole = task.hole
     self.piece = (hole.size if hole is not None and hole.kind == 'center'
                   else min(self.height, self.width) // 2)
@@ -198,15 +198,17 @@ def write_image(path: str, image: np.ndarray) -> None:
 
 
 def run(image: str, mask: str, out: str, workdir: str = '', baseline: str = '',
-        seed: int = 0) -> list[str]:
-  """The command's work; returns the notes it printed."""
+        seed: int = 0, weights: str = '') -> list[str]:
+  """The command's work; returns the notes it printed. `weights`: as evaluate's --weights."""
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
   if baseline and baseline not in baselines.BASELINES:
     raise ValueError(f'Unknown baseline {baseline!r}; known: {", ".join(baselines.BASELINES)}.')
   pixels, notes = read_image(image)
   hole = read_mask(mask, pixels.shape)
-  filler = ModelFiller(workdir, seed) if workdir else None
+  if weights and not workdir:
+    raise ValueError('--weights applies to a trained run (--workdir), not a baseline.')
+  filler = ModelFiller(workdir, seed, weights) if workdir else None
   result, more = inpaint(pixels, hole, filler, baseline)
   notes += more
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -226,10 +228,13 @@ def main(argv=None) -> int:
   p.add_argument('--mask', required=True, help='Same size as the image; white = missing.')
   p.add_argument('--out', required=True, help='Output image (PNG).')
   p.add_argument('--seed', type=int, default=0, help='Seed of a sampling model.')
+  p.add_argument('--weights', default='', choices=('', 'ema', 'raw'),
+                 help="'ema' (the moving average) or 'raw' (the trained weights); default: the "
+                      'average when the run keeps one.')
   args = p.parse_args(argv)
   try:
     run(**vars(args))
-  except (ValueError, FileNotFoundError, RuntimeError) as e:
+  except (ValueError, FileNotFoundError, ConfigError, RunError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
   return 0

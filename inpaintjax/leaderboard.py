@@ -3,7 +3,7 @@
   python -m inpaintjax.evaluate --runs RUN1 RUN2 ... --baselines all --data=npz:PATH \
       --hole=center-8 [--limit=N] [--seed=S] [--out=DIR]
 
-Every method is scored by `evaluate.score` (the PROTOCOL metrics) on the images of `--data`
+Every method is scored by `scoring.score` (the PROTOCOL metrics) on the images of `--data`
 (default: the first run's own evaluation split) with the holes of `--hole` and `--seed`
 (default: the first run's training hole, else center-8). Writes DIR/leaderboard.md (one
 markdown table, best hole_psnr first), DIR/leaderboard.json and DIR/leaderboard.png (one image
@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-from inpaintjax import baselines, evaluate, parallel, train
+from inpaintjax import baselines, parallel, scoring
+from inpaintjax.runs import flip_setting, read_run
 from inpaintjax.data import masks, sources
 from inpaintjax.visualize import save_grid
 
@@ -44,31 +45,33 @@ def _unique_names(runs: list[str]) -> list[str]:
 
 
 def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
-        seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = ''
-        ) -> dict[str, dict[str, float]]:
+        seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = '',
+        weights: str = '') -> dict[str, dict[str, float]]:
   """Scores every run and baseline; writes and prints the table; returns {method: metrics}.
 
-  `flip_average` 'on' / 'off' overrides every run's own inference setting ('' keeps each).
+  `flip_average` 'on' / 'off' overrides every run's own inference setting ('' keeps each);
+  `weights` 'ema' / 'raw' picks every run's averaged or trained weights ('' = the average
+  where a run keeps one).
   """
   methods = baseline_names(baselines_spec) if baselines_spec else []
   if not runs and not methods:
     raise ValueError('Nothing to score: give --runs and/or --baselines.')
   loaded = []
   for workdir in runs:
-    config, task, state = train.read_run(workdir, evaluate.flip_setting(flip_average))
+    config, task, state = read_run(workdir, flip_setting(flip_average), weights)
     if task.inpaint is None:
       raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
     loaded.append((config, task, state))
   if data:
     channels = loaded[0][0].data.channels if loaded else 0
-    ds = evaluate.eval_dataset(data, limit, channels)
+    ds = scoring.eval_dataset(data, limit, channels)
   elif loaded:
     ds = sources.load_split(loaded[0][0].data, 'eval')
     ds = sources.Dataset(ds.images[:limit] if limit else ds.images, None, ds.name)
   else:
     raise ValueError('--baselines alone needs --data (e.g. npz:PATH, cifar10, embedded).')
   hole = hole or (str(loaded[0][1].hole) if loaded and loaded[0][1].hole else 'center-8')
-  mask = evaluate.eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
+  mask = scoring.eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
   predictors = {}
   mesh = parallel.make_mesh() if loaded else None
   for name, workdir, (config, task, state) in zip(_unique_names(runs), runs, loaded):
@@ -76,14 +79,14 @@ def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limi
     if tuple(ds.images.shape[1:]) != size:
       raise ValueError(f'{workdir} was trained on {size[0]}×{size[1]}×{size[2]} images; '
                        f'{ds.name} has {"×".join(map(str, ds.images.shape[1:]))}.')
-    predictors[name] = evaluate.model_predictor(task, state, mesh, seed)
+    predictors[name] = scoring.model_predictor(task, state, mesh, seed)
   for method in methods:
-    predictors[method] = evaluate.baseline_predictor(method)
+    predictors[method] = scoring.baseline_predictor(method)
   rows, columns = {}, {}
   for name, predict in predictors.items():
     start = time.time()
-    rows[name], grid = evaluate.score(predict, ds.images, mask,
-                                      evaluate.device_batch_size(batch_size))
+    rows[name], grid = scoring.score(predict, ds.images, mask,
+                                      scoring.device_batch_size(batch_size))
     rows[name]['seconds'] = time.time() - start
     columns.setdefault('masked', grid['masked'])
     columns[name] = grid['composited']
@@ -92,8 +95,9 @@ def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limi
   rows = dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr']))
   header = (f'{ds.name}, {len(ds)} images, hole {masks.parse_hole(hole)} (seed {seed}); '
             'best hole_psnr first' + (f'; flip_average {flip_average} for every run'
-                                      if flip_average else ''))
-  table = evaluate.markdown_table(rows)
+                                      if flip_average else '')
+            + (f'; {weights} weights for every run' if weights else ''))
+  table = scoring.markdown_table(rows)
   print(header + '\n\n' + table)
   out = out or os.path.join('runs', 'leaderboard')
   os.makedirs(out, exist_ok=True)

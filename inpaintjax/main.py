@@ -4,16 +4,23 @@
                                     `--config.a.b=v` override is an error)
   --workdir=DIR                     checkpoints, logs, grids; the same DIR resumes.
                                     Default: runs/<config name>[_<variant>].
+
+Exit status: 0 done; 2 bad input (one line `error: ...`: a config value, a missing file, a
+workdir that holds another config's run or cannot be written); 75 preempted (SIGTERM or
+SIGINT: the step reached was saved, and the same command resumes from it).
 """
 
 from __future__ import annotations
 
 import logging as py_logging
+import sys
 
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from inpaintjax import config_base, parallel
+from inpaintjax import config_base, config_check, parallel, train
+from inpaintjax.errors import ConfigError, RunError
+from inpaintjax.tasks import deconvolution
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Experiment config file.', lock_config=True)
@@ -26,17 +33,23 @@ def main(argv):
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   config = FLAGS.config
   name = config_base.config_name(config_flags.get_config_filename(FLAGS['config']))
-  if config.task == 'deconvolution':  # A learning-rate sweep that writes tables, not a model.
-    from inpaintjax.tasks import deconvolution  # pylint: disable=g-import-not-at-top
-    deconvolution.run_sweep(config, FLAGS.workdir or config.workdir or f'runs/{name}')
-    return
-  workdir = FLAGS.workdir or f'runs/{name}'
-  # Device layout must be fixed before JAX creates its backend.
-  parallel.configure_cpu_devices(config.cpu_devices)
-  parallel.maybe_initialize_distributed(config.distributed)
-  from inpaintjax import train  # pylint: disable=g-import-not-at-top
-  logging.info('workdir: %s', workdir)
-  train.train_and_evaluate(config, workdir)
+  try:
+    config_check.validate(config)
+    if config.task == 'deconvolution':  # A learning-rate sweep that writes tables, not a model.
+      deconvolution.run_sweep(config, FLAGS.workdir or config.workdir or f'runs/{name}')
+      return
+    workdir = FLAGS.workdir or f'runs/{name}'
+    # Device layout must be fixed before JAX creates its backend.
+    parallel.configure_cpu_devices(config.cpu_devices)
+    parallel.maybe_initialize_distributed(config.distributed)
+    logging.info('workdir: %s', workdir)
+    train.train_and_evaluate(config, workdir)
+  except train.Preempted as e:
+    logging.warning('%s; rerun the same command to resume.', e)
+    sys.exit(train.EXIT_PREEMPTED)
+  except (ConfigError, RunError, FileNotFoundError, NotADirectoryError) as e:
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(2)
 
 
 class _QuietOrbax(py_logging.Filter):

@@ -16,6 +16,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from inpaintjax.errors import ConfigError
+
 
 def configure_cpu_devices(count: int) -> None:
   """Splits the CPU into `count` XLA devices (0 = leave JAX's default). Call before JAX starts."""
@@ -77,5 +79,5 @@ def from_global(array, sharding):
 def check_batch_size(batch_size: int) -> None:
   """The global batch must split evenly over devices and processes."""
   if batch_size % jax.device_count():
-    raise ValueError(f'batch_size {batch_size} is not divisible by the {jax.device_count()} '
-                     'devices it is sharded over.')
+    raise ConfigError(f'batch_size={batch_size} is not divisible by the {jax.device_count()} '
+                      'devices it is sharded over: make it a multiple.')

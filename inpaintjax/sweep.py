@@ -20,7 +20,8 @@ import json
 import os
 import sys
 
-from inpaintjax import config_base
+from inpaintjax import config_base, config_check, train
+from inpaintjax.errors import ConfigError, RunError
 
 
 def load_sweep(config_path: str, name: str) -> list[dict]:
@@ -121,15 +122,24 @@ def main(argv=None) -> int:
         print(f'python -m inpaintjax.main --config={args.config} '
               f'--workdir={os.path.join(workdir, name)} {flags}')
       return 0
-    from inpaintjax import train  # pylint: disable=g-import-not-at-top
-    for name, overrides in zip(names, members):
+    configs = []
+    for name, overrides in zip(names, members):  # Every member checked before any trains.
       config = config_base.load_config(args.config)
       config_base.apply_overrides(config, overrides)
       config_base.apply_overrides(config, common, from_strings=True)
+      try:
+        config_check.validate(config)
+      except ConfigError as e:
+        raise ConfigError(f'member {name}: {e}') from None
+      configs.append(config)
+    for name, config in zip(names, configs):
       print(f'== {name}', flush=True)
       train.train_and_evaluate(config, os.path.join(workdir, name))
     print(write_report(workdir, names))
-  except (ValueError, KeyError, FileNotFoundError) as e:
+  except train.Preempted as e:
+    print(f'{e}; rerun the same command to resume the sweep.', file=sys.stderr)
+    return train.EXIT_PREEMPTED
+  except (ValueError, KeyError, FileNotFoundError, RunError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
   return 0

@@ -8,7 +8,10 @@
 #   e.g. launch/tpu_vm.sh configs/pixelcnn.py:paper gs://my-bucket/runs/pixelcnn_paper
 #
 # WORKDIR must be a folder every worker can write (a gs:// bucket: orbax and the logs write
-# there); the same WORKDIR resumes. Hyper-parameters live in the config, not here.
+# there); the same WORKDIR resumes. A preempted worker (SIGTERM: a spot VM reclaimed, a
+# maintenance event) makes every worker save the same step and exit with status 75: run the
+# same command again (CREATE=0 if the VM is still there) to resume from it.
+# Hyper-parameters live in the config, not here.
 # Environment (defaults in brackets): TPU_NAME [inpaintjax], ZONE [us-central2-b],
 # ACCELERATOR [v4-8], VERSION [tpu-ubuntu2204-base], REPO [this checkout's origin URL],
 # REF [this checkout's commit], CREATE [1: create the VM; 0: use an existing one],
@@ -16,7 +19,7 @@
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
-  sed -n '2,17p' "$0"; exit 2
+  sed -n '2,19p' "$0"; exit 2
 fi
 CONFIG=$1; WORKDIR=$2; shift 2
 HERE=$(cd "$(dirname "$0")/.." && pwd)

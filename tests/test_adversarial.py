@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from inpaintjax import models, tasks
+from inpaintjax import models, runs, tasks
 from inpaintjax.tasks import adversarial
 from inpaintjax.tasks.regression import reconstruction_loss
 from tests.conftest import load
@@ -235,7 +235,7 @@ def test_the_trainer_runs_resumes_and_evaluates_a_wgan(tmp_path):
   config = load('context_encoder.py:wgan_gp_smoke', **{'adversary.n_critic': 2})
   metrics = train.train_and_evaluate(config, workdir)  # Resumes at step 2, runs to 4.
   assert np.isfinite(metrics['hole_psnr']) and 'sharpness' in metrics
-  _, _, state = train.read_run(workdir)
+  _, _, state = runs.read_run(workdir)
   assert int(state.step) == 4
   means = evaluate.run(workdir=workdir, limit=8, out=str(tmp_path / 'eval'))
   assert means['num_images'] == 8 and np.isfinite(means['sharpness'])

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from inpaintjax import evaluate, parallel, tasks, train
+from inpaintjax import evaluate, parallel, runs, tasks, train
 from inpaintjax.tasks import autoregressive
 from tests.conftest import load
 from tests.test_train import fixed_batch
@@ -27,7 +27,7 @@ def test_one_step_lowers_the_nll(name):
   mesh = parallel.make_mesh()
   task = tasks.make(config)
   batch = fixed_batch(config)
-  state = train.create_state(task, config, {'image': batch['image']}, mesh)
+  state = runs.create_state(task, config, {'image': batch['image']}, mesh)
   eval_step = jax.jit(task.eval_step)
   before = eval_step(state, batch)
   # A freshly initialised head is near uniform over 256 values: close to 8 bits/dim.

@@ -98,11 +98,11 @@ def test_conditional_task_trains_on_the_hole_and_reports_hole_bits_per_dim():
 
 
 def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
-  from inpaintjax import classifier_test, train  # pylint: disable=g-import-not-at-top
+  from inpaintjax import classifier_test, runs, train  # pylint: disable=g-import-not-at-top
   unet_dir = str(tmp_path / 'unet')
   train.train_and_evaluate(load('unet.py:smoke', **{'data.image_size': 16}), unet_dir)
   config = load('pixelcnn.py:conditional_smoke', context_run=unet_dir)
-  task = tasks.make(config)
+  task = runs.make_task(config)
   images = jnp.asarray(sources.embedded('train', 16, 3, 4).images)
   state = jax.jit(task.init)(jax.random.PRNGKey(0), {'image': images})
   state, metrics = jax.jit(task.train_step)(state, {'image': images}, jax.random.PRNGKey(1))
@@ -124,4 +124,4 @@ def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
                              atol=1e-5)
   assert np.abs(np.asarray(ctx - autoregressive.context_input(x, mask))).max() > 1e-3
   with pytest.raises(ValueError, match='conditional'):
-    tasks.make(load('pixelcnn.py:smoke', context_run=unet_dir))
+    runs.make_task(load('pixelcnn.py:smoke', context_run=unet_dir))

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from inpaintjax import evaluate, leaderboard, train
+from inpaintjax import evaluate, leaderboard, scoring, train
 from tests.conftest import REPO, load
 
 
@@ -45,8 +45,8 @@ def test_baseline_scores_and_report(cifar_like, tmp_path, capsys):
 
 
 def test_random_holes_are_the_same_for_every_method():
-  a = evaluate.eval_masks('strokes', 3, 5, 32, 32)
-  b = evaluate.eval_masks('strokes', 3, 1200, 32, 32)[:5]
+  a = scoring.eval_masks('strokes', 3, 5, 32, 32)
+  b = scoring.eval_masks('strokes', 3, 1200, 32, 32)[:5]
   np.testing.assert_array_equal(a, b)
 
 
@@ -102,14 +102,14 @@ def test_bad_arrays_are_refused():
   good = np.zeros((2, 8, 8, 3), np.uint8)
   mask = np.zeros((2, 8, 8, 1), np.float32)
   mask[:, 3:5, 3:5] = 1
-  predict = evaluate.baseline_predictor('ring_mean')
+  predict = scoring.baseline_predictor('ring_mean')
   with pytest.raises(ValueError, match='uint8'):
-    evaluate.score(predict, good.astype(np.float32), mask, 2)
+    scoring.score(predict, good.astype(np.float32), mask, 2)
   with pytest.raises(ValueError, match='N×H×W×C'):
-    evaluate.score(predict, np.zeros((8, 8), np.uint8), mask, 2)
+    scoring.score(predict, np.zeros((8, 8), np.uint8), mask, 2)
   with pytest.raises(ValueError, match='empty'):
-    evaluate.score(predict, good, np.zeros_like(mask), 2)
+    scoring.score(predict, good, np.zeros_like(mask), 2)
   with pytest.raises(ValueError, match='covers the whole image'):
-    evaluate.score(predict, good, np.ones_like(mask), 2)
+    scoring.score(predict, good, np.ones_like(mask), 2)
   with pytest.raises(ValueError, match='Unknown baseline'):
-    evaluate.baseline_predictor('photoshop')
+    scoring.baseline_predictor('photoshop')

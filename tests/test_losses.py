@@ -4,7 +4,7 @@ import chex
 import jax.numpy as jnp
 import numpy as np
 
-from inpaintjax import losses
+from inpaintjax import losses, runs
 from inpaintjax.data import masks
 from inpaintjax.tasks import regression
 
@@ -88,13 +88,13 @@ def test_residual_patch_model_starts_from_the_harmonic_fill():
   """With a zero correction, the residual patch CNN's inpainting is the harmonic fill."""
   import jax
 
-  from inpaintjax import parallel, tasks, train
+  from inpaintjax import parallel, tasks
   from tests.conftest import load
   config = load('patch_cnn.py:smoke', hole_fill='harmonic', residual=True, mask_channel=True,
                 **{'model.output': 'linear'})
   task = tasks.make(config)
   images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
-  state = train.create_state(task, config, {'image': images}, parallel.make_mesh())
+  state = runs.create_state(task, config, {'image': images}, parallel.make_mesh())
   state = state.replace(params=jax.tree.map(jnp.zeros_like, state.params))
   x = images.astype(np.float32) / 255
   mask = masks.make_masks('center-4', None, 8, 32, 32)

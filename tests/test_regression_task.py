@@ -3,7 +3,7 @@
 import jax
 import numpy as np
 
-from inpaintjax import parallel, tasks, train
+from inpaintjax import parallel, runs, tasks
 from tests.conftest import load
 from tests.test_train import fixed_batch
 
@@ -17,7 +17,7 @@ def test_flip_average_is_mirror_symmetric_and_differs_from_one_pass():
   mask = np.zeros(images.shape[:3] + (1,), np.float32)
   mask[:, 3:9, 2:6] = 1.0
   plain_task = tasks.make(config)
-  state = train.create_state(plain_task, config, {'image': batch['image']}, mesh)
+  state = runs.create_state(plain_task, config, {'image': batch['image']}, mesh)
   key = jax.random.PRNGKey(0)
   plain = np.asarray(jax.jit(plain_task.inpaint)(state, images, mask, key))
   config.flip_average = True

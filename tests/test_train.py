@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from inpaintjax import checkpoint, parallel, tasks, train
+from inpaintjax import checkpoint, parallel, runs, tasks, train
 from inpaintjax.data import masks, pipeline, sources
 from tests.conftest import load
 
@@ -28,7 +28,7 @@ def test_one_step_lowers_the_loss(name):
   mesh = parallel.make_mesh()
   task = tasks.make(config)
   batch = fixed_batch(config)
-  state = train.create_state(task, config, {'image': batch['image']}, mesh)
+  state = runs.create_state(task, config, {'image': batch['image']}, mesh)
   eval_step = jax.jit(task.eval_step)
   before = float(np.mean(eval_step(state, batch)['loss']))
   step = train.jit_train_step(task, mesh)
@@ -47,7 +47,7 @@ def test_one_device_and_four_devices_give_the_same_loss():
   assert jax.device_count() == 4
   for devices in (jax.devices()[:1], jax.devices()):
     mesh = parallel.make_mesh(devices)
-    state = train.create_state(task, config, batch, mesh)
+    state = runs.create_state(task, config, batch, mesh)
     step = train.jit_train_step(task, mesh)
     for i in range(2):
       state, metrics = step(state, batch, jax.random.PRNGKey(i))
@@ -56,7 +56,7 @@ def test_one_device_and_four_devices_give_the_same_loss():
 
 
 def final_params(workdir):
-  _, _, state = train.read_run(workdir)
+  _, _, state = runs.read_run(workdir)
   return jax.device_get(state.params)
 
 
@@ -127,7 +127,7 @@ def test_init_from_copies_a_runs_trained_weights_but_not_its_optimizer(tmp_path)
   trained = final_params(source)
   config = load('unet.py:smoke', init_from=source)
   task = tasks.make(config)
-  fresh = train.create_state(task, config, {'image': fixed_batch(config)['image']},
+  fresh = runs.create_state(task, config, {'image': fixed_batch(config)['image']},
                              parallel.make_mesh())
   warm, message = train.warm_start(task, fresh, source)
   chex.assert_trees_all_equal(jax.device_get(warm.params), trained)
@@ -135,7 +135,7 @@ def test_init_from_copies_a_runs_trained_weights_but_not_its_optimizer(tmp_path)
   chex.assert_trees_all_equal(jax.device_get(warm.opt_state), jax.device_get(fresh.opt_state))
   other = load('context_encoder.py:smoke')  # A GAN state: nothing in it is named alike.
   other_task = tasks.make(other)
-  other_state = train.create_state(other_task, other, {'image': fixed_batch(other)['image']},
+  other_state = runs.create_state(other_task, other, {'image': fixed_batch(other)['image']},
                                    parallel.make_mesh())
   with pytest.raises(ValueError, match='no parameter of that run matches'):
     train.warm_start(other_task, other_state, source)

@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inpaintjax.errors import ConfigError
+
 HOLE_KINDS = ('center', 'box', 'strokes')
 
 
@@ -49,6 +51,14 @@ def parse_hole(spec: str | Hole) -> Hole:
   if size:
     raise ValueError(f'Hole {spec!r}: only centre holes take a size.')
   return Hole(kind)
+
+
+def check_fits(hole: str | Hole, height: int, width: int) -> None:
+  """Raises ConfigError (naming `hole`) when the hole cannot be cut from height×width images."""
+  parsed = parse_hole(hole)
+  if parsed.kind == 'center' and parsed.size >= min(height, width):
+    raise ConfigError(f'hole={hole!r} does not fit the data\'s {height}×{width} images: a '
+                      f'centre hole must be smaller than {min(height, width)} px.')
 
 
 def center_box(height: int, width: int, size: int) -> tuple[int, int]:

@@ -25,6 +25,8 @@ import zipfile
 
 import numpy as np
 
+from inpaintjax.errors import DataError
+
 EMBEDDED_COLOUR = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
                    'immunohistochemistry', 'retina', 'stereo_motorcycle')
 EMBEDDED_GREY = ('camera', 'moon', 'brick', 'grass', 'gravel', 'coins', 'clock', 'page',
@@ -54,13 +56,13 @@ def check_images(images, what='images') -> np.ndarray:
   """Returns uint8 N×H×W×C images, adding a channel axis to N×H×W; clear errors otherwise."""
   images = np.asarray(images)
   if images.dtype != np.uint8:
-    raise ValueError(f'{what} must be uint8 (0-255), got dtype {images.dtype}.')
+    raise DataError(f'{what} must be uint8 (0-255), got dtype {images.dtype}.')
   if images.ndim == 3:
     images = images[..., None]
   if images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
-    raise ValueError(f'{what} must be N×H×W×C with C in 1, 3, 4, got shape {images.shape}.')
+    raise DataError(f'{what} must be N×H×W×C with C in 1, 3, 4, got shape {images.shape}.')
   if len(images) == 0:
-    raise ValueError(f'{what} is empty.')
+    raise DataError(f'{what} is empty.')
   return images
 
 
@@ -71,16 +73,16 @@ def load_npz(path: str) -> Dataset:
   try:
     with np.load(path, allow_pickle=False) as f:
       if 'images' not in f.files:
-        raise ValueError(f'{path} has no `images` array (it has {f.files}).')
+        raise DataError(f'{path} has no `images` array (it has {f.files}).')
       images = f['images']
       labels = f['labels'].astype(np.int32) if 'labels' in f.files else None
   except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
     if 'images' in str(e):
       raise
-    raise ValueError(f'{path} is not a readable npz file: {e}') from e
+    raise DataError(f'{path} is not a readable npz file: {e}') from e
   images = check_images(images, f'{path}:images')
   if labels is not None and len(labels) != len(images):
-    raise ValueError(f'{path}: {len(labels)} labels for {len(images)} images.')
+    raise DataError(f'{path}: {len(labels)} labels for {len(images)} images.')
   return Dataset(images, labels, f'npz:{path}')
 
 
@@ -111,7 +113,7 @@ def embedded(split: str, size: int = 32, channels: int = 3, num: int = 4096,
   """
   import skimage.transform  # pylint: disable=g-import-not-at-top
   if split not in ('train', 'test'):
-    raise ValueError(f"embedded data has splits 'train' and 'test', not {split!r}.")
+    raise DataError(f"embedded data has splits 'train' and 'test', not {split!r}.")
   names = EMBEDDED_COLOUR + (EMBEDDED_GREY if channels == 1 else ())
   names = [n for n in names if (n in EMBEDDED_TEST) == (split == 'test')]
   rng = np.random.default_rng([seed, split == 'test'])
@@ -145,7 +147,7 @@ def load_tfds(name: str, split: str, data_dir: str | None = None) -> Dataset:
   try:
     builder = tfds.builder(name, data_dir=data_dir or None)
   except tfds.core.registered.DatasetNotFoundError as e:
-    raise ValueError(f'Unknown dataset name {name!r}: not a TFDS dataset, and not '
+    raise DataError(f'Unknown dataset name {name!r}: not a TFDS dataset, and not '
                      "'npz:PATH' or 'embedded'.") from e
   try:
     source = builder.as_data_source(split=split)
@@ -181,7 +183,7 @@ def concatenate(parts: list[Dataset]) -> Dataset:
   """Datasets of the same image shape, one after the other (labels kept only if all have them)."""
   shapes = {p.images.shape[1:] for p in parts}
   if len(shapes) > 1:
-    raise ValueError('Datasets joined with "+" must have the same image shape, got '
+    raise DataError('Datasets joined with "+" must have the same image shape, got '
                      + ', '.join(f'{p.name}: {p.images.shape[1:]}' for p in parts))
   labels = (np.concatenate([p.labels for p in parts])
             if all(p.labels is not None for p in parts) else None)
@@ -220,7 +222,7 @@ def load_split(data_cfg, split: str) -> Dataset:
   the dataset's own test split. `data.limit` / `data.eval_limit` cap the sizes.
   """
   if split not in ('train', 'eval'):
-    raise ValueError(f"split must be 'train' or 'eval', got {split!r}.")
+    raise DataError(f"split must be 'train' or 'eval', got {split!r}.")
   name = data_cfg.eval_name if (split == 'eval' and data_cfg.eval_name) else data_cfg.name
   use_holdout = data_cfg.holdout > 0 and not (split == 'eval' and data_cfg.eval_name)
   read_split = 'train' if use_holdout else ('train' if split == 'train' else 'test')

@@ -1,8 +1,15 @@
-"""Flax Linen modules only: no data, no losses, no training. `build` makes one by name."""
+"""Flax Linen modules only: no data, no losses, no training. `build` makes one by name.
+
+Every model takes `dtype`, its computation dtype (`compute_dtype(config)`: float32, or
+bfloat16 for mixed precision): its layers compute in it, its parameters stay float32 and its
+outputs are float32, so that losses, softmaxes and metrics are.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+
+import jax.numpy as jnp
 
 from inpaintjax.models.autoencoder import ConvAutoencoder, DenseAutoencoder
 from inpaintjax.models.classifier import Classifier
@@ -28,12 +35,24 @@ MODELS = {
     'unet': UNet,
 }
 
+# config.compute_dtype → the models' `dtype`.
+COMPUTE_DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
+
+
+def compute_dtype(config):
+  """The jnp dtype named by `config.compute_dtype` ('float32' when the config has none)."""
+  name = config.get('compute_dtype', 'float32')
+  if name not in COMPUTE_DTYPES:
+    raise ValueError(f'compute_dtype={name!r} is not known; allowed: '
+                     f'{", ".join(map(repr, COMPUTE_DTYPES))}.')
+  return COMPUTE_DTYPES[name]
+
 
 def build(model_cfg, **task_fields):
   """Instantiates `model_cfg.name` with the config's other fields plus `task_fields`.
 
-  Task fields (e.g. out_channels, patch_size) come from the data and the hole, not the
-  config; a model takes those it declares.
+  Task fields (e.g. out_channels, patch_size, dtype) come from the data, the hole and
+  `config.compute_dtype`, not the model config; a model takes those it declares.
   Unknown model names and unknown fields are errors that name the culprit.
   """
   fields = dict(model_cfg)

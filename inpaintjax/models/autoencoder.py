@@ -16,6 +16,8 @@ The source's final dense model is 784 → 512 → 512 → 256 → 64 → 784:
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -33,13 +35,16 @@ def dense_widths(layers: int, width: int) -> list[int]:
 def _output(x: jnp.ndarray, kind: str) -> jnp.ndarray:
   if kind not in ('sigmoid', 'logits'):
     raise ValueError(f"Unknown autoencoder output {kind!r}; known: 'sigmoid', 'logits'.")
+  x = x.astype(jnp.float32)  # Losses see float32 whatever the computation dtype.
   return nn.sigmoid(x) if kind == 'sigmoid' else x
 
 
 def _code(module: nn.Module, h: jnp.ndarray, act) -> jnp.ndarray:
   """The `bottleneck`-wide code of flattened features, sown as intermediates/code."""
-  code = act(nn.Dense(module.bottleneck, name='bottleneck')(h.reshape(h.shape[0], -1)))
-  module.sow('intermediates', 'code', code)
+  code = act(nn.Dense(module.bottleneck, dtype=module.dtype, name='bottleneck')(
+      h.reshape(h.shape[0], -1)))
+  # Sown as float32: an activity penalty on it is part of the loss.
+  module.sow('intermediates', 'code', code.astype(jnp.float32))
   return code
 
 
@@ -48,14 +53,14 @@ def _upright(module: nn.Module, x: jnp.ndarray) -> jnp.ndarray:
   if not module.orient:
     return x
   x, logits = Canonicaliser(module.orient_width, module.act, module.orient_depth,
-                            name='orient')(x)
+                            dtype=module.dtype, name='orient')(x)
   module.sow('intermediates', 'orient_logits', logits)
   return x
 
 
-def _dense_image(h: jnp.ndarray, shape: tuple[int, ...], output: str) -> jnp.ndarray:
+def _dense_image(h: jnp.ndarray, shape: tuple[int, ...], output: str, dtype) -> jnp.ndarray:
   """One dense layer from features to an image of `shape` (N, H, W, C), then the output."""
-  return _output(nn.Dense(shape[1] * shape[2] * shape[3])(h).reshape(shape), output)
+  return _output(nn.Dense(shape[1] * shape[2] * shape[3], dtype=dtype)(h).reshape(shape), output)
 
 
 class DenseAutoencoder(nn.Module):
@@ -71,6 +76,7 @@ class DenseAutoencoder(nn.Module):
   orient: bool = False  # Turn the input upright first (models/orientation.py).
   orient_width: int = 32
   orient_depth: int = 1  # Convolutions per stage of the canonicaliser's head.
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -79,11 +85,11 @@ class DenseAutoencoder(nn.Module):
     widths = dense_widths(self.layers, self.width)
     h = x.reshape(x.shape[0], -1)
     for w in widths:
-      h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w)(h)))
+      h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w, dtype=self.dtype)(h)))
     h = _code(self, h, act)
     for w in (reversed(widths) if self.mirror else ()):
-      h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w)(h)))
-    return _dense_image(h, x.shape[:3] + (self.out_channels,), self.output)
+      h = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(w, dtype=self.dtype)(h)))
+    return _dense_image(h, x.shape[:3] + (self.out_channels,), self.output, self.dtype)
 
 
 class ConvAutoencoder(nn.Module):
@@ -108,6 +114,7 @@ class ConvAutoencoder(nn.Module):
   orient: bool = False  # Turn the input upright first (models/orientation.py).
   orient_width: int = 32
   orient_depth: int = 1  # Convolutions per stage of the canonicaliser's head.
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -125,21 +132,21 @@ class ConvAutoencoder(nn.Module):
     h, encoded = _upright(self, x), []
     for i, c in enumerate(chans):
       stride = 2 if i < downs else 1
-      h = act(Conv(c, (3, 3), strides=(stride, stride))(h))
+      h = act(Conv(c, (3, 3), strides=(stride, stride), dtype=self.dtype)(h))
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
       encoded.append(h)
     small = h.shape[1:]
     code = _code(self, h, act)
     if not self.mirror:
-      return _dense_image(code, (n, height, width, self.out_channels), self.output)
-    h = act(nn.Dense(small[0] * small[1] * small[2])(code)).reshape((n,) + small)
+      return _dense_image(code, (n, height, width, self.out_channels), self.output, self.dtype)
+    h = act(nn.Dense(small[0] * small[1] * small[2], dtype=self.dtype)(code)).reshape((n,) + small)
     for i in reversed(range(self.layers)):
       c = chans[max(i - 1, 0)]
       if self.skips:  # Decoder layer i's input has the size of encoder layer i's output.
         h = jnp.concatenate([h, encoded[i]], axis=-1)
       if i < downs:
-        h = act(ConvTranspose(c, (3, 3), strides=(2, 2))(h))
+        h = act(ConvTranspose(c, (3, 3), strides=(2, 2), dtype=self.dtype)(h))
       else:
-        h = act(Conv(c, (3, 3))(h))
+        h = act(Conv(c, (3, 3), dtype=self.dtype)(h))
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    return _output(Conv(self.out_channels, (3, 3))(h), self.output)
+    return _output(Conv(self.out_channels, (3, 3), dtype=self.dtype)(h), self.output)

@@ -10,12 +10,14 @@ through `stages` stages whose width doubles from `channels`:
 
 `downsample` is 'pool' (2×2 max-pool) or 'stride' (a stride-2 3×3 convolution).
 Batch norm (switchable) follows every convolution; no pretrained weights exist
-offline, so every stack trains from scratch.
+offline, so every stack trains from scratch. Every layer computes in `dtype` (batch norm
+takes its statistics in float32 whatever it is); the parameters stay float32.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -34,14 +36,15 @@ class ConvBN(nn.Module):
   batch_norm: bool = True
   act: str | None = 'relu'
   transpose: bool = False
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x, train: bool):
     conv = ConvTranspose if self.transpose else Conv
     x = conv(self.features, (self.kernel, self.kernel), strides=(self.stride, self.stride),
-             use_bias=not self.batch_norm)(x)
+             use_bias=not self.batch_norm, dtype=self.dtype)(x)
     if self.batch_norm:
-      x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+      x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
     return activation(self.act)(x) if self.act else x
 
 
@@ -53,6 +56,7 @@ class Backbone(nn.Module):
   downsample: str = 'pool'
   batch_norm: bool = True
   act: str = 'relu'
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -60,7 +64,7 @@ class Backbone(nn.Module):
       raise ValueError(f'Unknown backbone {self.kind!r}; known: {BACKBONES}.')
     if self.downsample not in ('pool', 'stride'):
       raise ValueError(f"Unknown downsample {self.downsample!r}; known: 'pool', 'stride'.")
-    conv = functools.partial(ConvBN, batch_norm=self.batch_norm, act=self.act)
+    conv = functools.partial(ConvBN, batch_norm=self.batch_norm, act=self.act, dtype=self.dtype)
     for s in range(self.stages):
       width = self.channels * 2**s
       if self.kind in ('plain', 'vgg'):
@@ -69,7 +73,7 @@ class Backbone(nn.Module):
       elif self.kind == 'resnet':
         skip = conv(width, kernel=1, act=None)(x, train) if x.shape[-1] != width else x
         h = conv(width)(x, train)
-        h = ConvBN(width, batch_norm=self.batch_norm, act=None)(h, train)
+        h = conv(width, act=None)(h, train)
         x = activation(self.act)(h + skip)
       else:  # inception
         quarter = max(width // 4, 1)

@@ -14,9 +14,15 @@ batch norm after all but the first) or a backbone with stride-2 stages, then a
 convolution over what is left to one number per example: a logit for DCGAN, an
 unbounded score for a WGAN critic (where batch norm must be off with a gradient
 penalty).
+
+Both compute in `dtype` (bfloat16 for mixed precision) with float32 parameters, and give
+float32 outputs.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -52,6 +58,7 @@ class ContextEncoder(nn.Module):
   decoder_convs: int = 0  # Extra 3×3 convolutions after each upsampling (0: the source's).
   zero_init_output: bool = False  # Start at a zero output: a residual net starts at its fill.
   context: int = 0  # Encode only the central context×context window (0 = the whole image).
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -64,29 +71,31 @@ class ContextEncoder(nn.Module):
                        'a whole-image output would cover only the window.')
     x = central_window(x, self.context)
     h = Backbone(kind=self.backbone, channels=self.channels, stages=self.stages,
-                 downsample=self.downsample, batch_norm=self.batch_norm, act=self.act)(x, train)
+                 downsample=self.downsample, batch_norm=self.batch_norm, act=self.act,
+                 dtype=self.dtype)(x, train)
+    dense = functools.partial(nn.Dense, dtype=self.dtype)
     size = self.patch_size or x.shape[1]
     start, ups = decoder_plan(size)
     width = self.channels * 2**max(self.stages - 1, 0)
     if self.bottleneck == 'dense':
-      z = act(nn.Dense(self.bottleneck_units)(h.reshape(n, -1)))
+      z = act(dense(self.bottleneck_units)(h.reshape(n, -1)))
       z = nn.Dropout(self.dropout, deterministic=not train)(z)
-      h = act(nn.Dense(start * start * width)(z)).reshape(n, start, start, width)
+      h = act(dense(start * start * width)(z)).reshape(n, start, start, width)
     elif self.bottleneck == 'conv':
-      z = Conv(self.bottleneck_units, h.shape[1:3], padding='VALID')(h)
+      z = Conv(self.bottleneck_units, h.shape[1:3], padding='VALID', dtype=self.dtype)(h)
       z = nn.Dropout(self.dropout, deterministic=not train)(act(z))
-      h = act(ConvTranspose(width, (start, start), padding='VALID')(z))
+      h = act(ConvTranspose(width, (start, start), padding='VALID', dtype=self.dtype)(z))
     else:
       raise ValueError(f"Unknown bottleneck {self.bottleneck!r}; known: 'dense', 'conv'.")
     for _ in range(ups):
       width = max(width // 2, self.channels)
-      h = ConvBN(width, stride=2, batch_norm=self.batch_norm, act=self.act, transpose=True)(
-          h, train)
+      h = ConvBN(width, stride=2, batch_norm=self.batch_norm, act=self.act, transpose=True,
+                 dtype=self.dtype)(h, train)
       for _ in range(self.decoder_convs):
-        h = ConvBN(width, batch_norm=self.batch_norm, act=self.act)(h, train)
+        h = ConvBN(width, batch_norm=self.batch_norm, act=self.act, dtype=self.dtype)(h, train)
     init = nn.initializers.zeros if self.zero_init_output else nn.linear.default_kernel_init
-    h = Conv(self.out_channels, (3, 3), kernel_init=init)(h)
-    return OUTPUTS[self.output](h)
+    h = Conv(self.out_channels, (3, 3), kernel_init=init, dtype=self.dtype)(h)
+    return OUTPUTS[self.output](h.astype(jnp.float32))
 
 
 class Discriminator(nn.Module):
@@ -96,6 +105,7 @@ class Discriminator(nn.Module):
   depth: int = 3
   batch_norm: bool = True
   act: str = 'lrelu'
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -103,8 +113,9 @@ class Discriminator(nn.Module):
       for i in range(self.depth):
         # DCGAN: no batch norm on the first layer, which sees the pixels.
         x = ConvBN(self.channels * 2**i, kernel=4, stride=2,
-                   batch_norm=self.batch_norm and i > 0, act=self.act)(x, train)
+                   batch_norm=self.batch_norm and i > 0, act=self.act, dtype=self.dtype)(x, train)
     else:
       x = Backbone(kind=self.kind, channels=self.channels, stages=self.depth, downsample='stride',
-                   batch_norm=self.batch_norm, act=self.act)(x, train)
-    return Conv(1, x.shape[1:3], padding='VALID')(x).reshape(x.shape[0])
+                   batch_norm=self.batch_norm, act=self.act, dtype=self.dtype)(x, train)
+    score = Conv(1, x.shape[1:3], padding='VALID', dtype=self.dtype)(x)
+    return score.reshape(x.shape[0]).astype(jnp.float32)

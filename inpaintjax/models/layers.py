@@ -229,7 +229,9 @@ def conv_transpose_by_phases(x, kernel, strides, padding, conv=None, precision=N
 class Conv(nn.Conv):
   """`flax.linen.Conv` (same fields, parameters and names) whose convolution is lowered by
   shape: im2col + matmul where XLA:CPU's convolution is slow (tiny maps, few input channels),
-  `lax.conv_general_dilated` elsewhere and on every accelerator. `lowering` forces one."""
+  `lax.conv_general_dilated` elsewhere and on every accelerator. `lowering` forces one.
+  `dtype` (the computation dtype) holds in every lowering: Flax's `promote_dtype` casts the
+  input, kernel and bias to it before the convolution function is called."""
   lowering: str = 'auto'
 
   def __post_init__(self):
@@ -244,7 +246,7 @@ class ConvTranspose(nn.ConvTranspose):
   small dense convolution; elsewhere, and for stride 1, it is the convolution of the
   stride-dilated input that lax.conv_transpose computes, through the shared lowering.
   CIRCULAR padding, a transposed kernel, a mask or a preferred element type go to Flax's own
-  layer."""
+  layer. Every path casts the input, kernel and bias to `dtype` first, as Flax's does."""
   lowering: str = 'auto'
 
   @nn.compact

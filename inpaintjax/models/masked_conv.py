@@ -11,9 +11,15 @@ Besides the usual full-map call, `MaskedConv` computes its output at one pixel
 (`point`) or along one row (`row`) from a map padded by `pad`: the fast
 sampler keeps each layer's input map in a cache and recomputes only the
 positions a new sub-pixel can change.
+
+Every path computes in the layer's `dtype` (bfloat16 for mixed precision): the input, the
+masked kernel and the bias are cast to it first, as Flax's own layers do; the parameters
+stay float32.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -97,6 +103,7 @@ class MaskedConv(nn.Module):
   out_tile: int = 1
   in_tile: int = 1
   use_bias: bool = True
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, point=None, row=None, pad: int = 0) -> jnp.ndarray:
@@ -105,7 +112,8 @@ class MaskedConv(nn.Module):
                        self.out_tile, self.in_tile)
     w = self.param('kernel', nn.initializers.lecun_normal(), mask.shape) * mask
     b = self.param('bias', nn.initializers.zeros, (self.features,)) if self.use_bias else 0.0
-    x = x.astype(jnp.float32)
+    # The mask is 0/1, so masking before the cast is exact.
+    x, w, b = x.astype(self.dtype), w.astype(self.dtype), jnp.asarray(b, self.dtype)
     if point is not None:
       r, c = point
       window = jax.lax.dynamic_slice(x, (0, r + pad - kh // 2, c + pad - kw // 2, 0),

@@ -16,6 +16,8 @@ on the image axes), vertical flip, horizontal flip, transpose, anti-transpose.
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -59,11 +61,14 @@ class Canonicaliser(nn.Module):
   """NHWC square images → (the soft-inverted images, the D4 logits (N, 8)).
 
   The head is a small CNN: two stages of `depth` 3×3 convolutions and a 2×2 max-pooling
-  (`width`, then 2·`width` channels), a dense layer of 4·`width`, then 8 logits.
+  (`width`, then 2·`width` channels), a dense layer of 4·`width`, then 8 logits. The head
+  computes in `dtype`; the logits, the softmax and the mixture of the (float32) input's
+  transforms are float32.
   """
   width: int = 32
   act: str = 'relu'
   depth: int = 1  # Convolutions per stage.
+  dtype: Any = jnp.float32  # Computation dtype of the head; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -77,10 +82,10 @@ class Canonicaliser(nn.Module):
     h = x
     for channels in (self.width, 2 * self.width):
       for _ in range(self.depth):
-        h = act(Conv(channels, (3, 3))(h))
+        h = act(Conv(channels, (3, 3), dtype=self.dtype)(h))
       h = max_pool(h, 2)
-    h = act(nn.Dense(4 * self.width)(h.reshape(h.shape[0], -1)))
-    logits = nn.Dense(len(DIHEDRAL))(h)
+    h = act(nn.Dense(4 * self.width, dtype=self.dtype)(h.reshape(h.shape[0], -1)))
+    logits = nn.Dense(len(DIHEDRAL), dtype=self.dtype)(h).astype(jnp.float32)
     p = jax.nn.softmax(logits)
     upright = sum(p[:, k, None, None, None] * inverse(x, k) for k in range(len(DIHEDRAL)))
     return upright, logits

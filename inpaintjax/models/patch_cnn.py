@@ -10,6 +10,8 @@ pixels; far ones cost FLOPs). With the defaults the model is the source's.
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -17,7 +19,8 @@ from inpaintjax.models.layers import Conv, activation, central_window, max_pool
 
 
 class PatchCNN(nn.Module):
-  """Masked image (N, H, W, C') → centre patch (N, m, m, C) in [0, 1]."""
+  """Masked image (N, H, W, C') → centre patch (N, m, m, C) in [0, 1], float32 (computed in
+  `dtype`)."""
   patch_size: int
   out_channels: int
   channels: int = 64
@@ -29,6 +32,7 @@ class PatchCNN(nn.Module):
   pool: int = 3
   context: int = 0
   output: str = 'sigmoid'  # 'linear' for a residual over the filled image.
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -36,18 +40,19 @@ class PatchCNN(nn.Module):
     x = central_window(x, self.context)
     for kernel, width in ((5, self.channels), (3, 2 * self.channels if self.extra_convs else
                                                self.channels)):
-      x = Conv(width, (kernel, kernel))(x)
+      x = Conv(width, (kernel, kernel), dtype=self.dtype)(x)
       for _ in range(self.extra_convs):
-        x = Conv(width, (3, 3))(act(x))
+        x = Conv(width, (3, 3), dtype=self.dtype)(act(x))
       if self.pool > 1:
         x = max_pool(x, self.pool)
       x = act(x)
       x = nn.Dropout(self.conv_dropout, deterministic=not train)(x)
     x = x.reshape(x.shape[0], -1)
     for _ in range(2):
-      x = act(nn.Dense(self.dense_width)(x))
+      x = act(nn.Dense(self.dense_width, dtype=self.dtype)(x))
       x = nn.Dropout(self.dense_dropout, deterministic=not train)(x)
-    x = nn.Dense(self.patch_size * self.patch_size * self.out_channels)(x)
+    x = nn.Dense(self.patch_size * self.patch_size * self.out_channels, dtype=self.dtype)(x)
+    x = x.astype(jnp.float32)  # The loss sees float32.
     if self.output not in ('sigmoid', 'linear'):
       raise ValueError(f"Unknown patch-CNN output {self.output!r}; known: 'sigmoid', 'linear'.")
     x = nn.sigmoid(x) if self.output == 'sigmoid' else x

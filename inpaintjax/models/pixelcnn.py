@@ -21,9 +21,16 @@ harmonically, and the mask; `inpaintjax.autoregressive.context_input`) and a 1×
 its features is added to every layer, like the conditioning maps of van den Oord et al. (2016).
 The context holds no hole pixel, so causality over the hole is untouched; it is computed once
 per fill and cached.
+
+Every layer computes in `dtype` (bfloat16 for mixed precision; the sampler's cached maps are
+then bfloat16 too), the parameters stay float32, and the 256-way logits are float32, so the
+softmax and the cross-entropy are.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -37,10 +44,12 @@ __all__ = ['PixelCNN', 'GatedPixelCNN', 'MaskedConv', 'causal_mask', 'channel_gr
 
 
 class _Head(nn.Module):
-  """Two 1×1 type-B layers to 256 logits per colour; works on maps or (N, F) vectors."""
+  """Two 1×1 type-B layers to float32 256-way logits per colour; works on maps or (N, F)
+  vectors."""
   colours: int
   features: int
   act: str = 'relu'
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, h: jnp.ndarray) -> jnp.ndarray:
@@ -48,8 +57,9 @@ class _Head(nn.Module):
     vector = h.ndim == 2
     if vector:
       h = h[:, None, None]
-    h = MaskedConv(self.features, 1, 'B', self.colours)(act(h))
-    logits = MaskedConv(256 * self.colours, 1, 'B', self.colours)(act(h))
+    h = MaskedConv(self.features, 1, 'B', self.colours, dtype=self.dtype)(act(h))
+    logits = MaskedConv(256 * self.colours, 1, 'B', self.colours, dtype=self.dtype)(act(h))
+    logits = logits.astype(jnp.float32)  # The 256-way softmax needs float32.
     # Output features are grouped by colour in contiguous blocks of 256.
     logits = logits.reshape(*logits.shape[:-1], self.colours, 256)
     return logits[:, 0, 0] if vector else logits
@@ -64,12 +74,13 @@ class ContextNet(nn.Module):
   width: int = 64
   act: str = 'relu'
   dilations: tuple = (1, 2, 4, 8, 1)
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   @nn.compact
   def __call__(self, context: jnp.ndarray) -> jnp.ndarray:
     act, h = activation(self.act), context
     for d in self.dilations:
-      h = act(Conv(self.width, (3, 3), kernel_dilation=(d, d))(h))
+      h = act(Conv(self.width, (3, 3), kernel_dilation=(d, d), dtype=self.dtype)(h))
     return h
 
 
@@ -84,22 +95,24 @@ class PixelCNN(nn.Module):
   dropout: float = 0.0
   act: str = 'relu'
   context: int = 0  # > 0: a conditional PixelCNN with a ContextNet this wide.
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   def setup(self):
     c = self.out_channels
     if self.features % c:
       raise ValueError(f'features ({self.features}) must be divisible by the {c} colours.')
-    self.first = MaskedConv(self.features, self.first_kernel, 'A', c)
-    self.hidden = [MaskedConv(self.features, self.kernel, 'B', c) for _ in range(self.layers)]
-    self.head = _Head(c, self.features, self.act)
+    conv = functools.partial(MaskedConv, dtype=self.dtype)
+    self.first = conv(self.features, self.first_kernel, 'A', c)
+    self.hidden = [conv(self.features, self.kernel, 'B', c) for _ in range(self.layers)]
+    self.head = _Head(c, self.features, self.act, dtype=self.dtype)
     self.drop = nn.Dropout(self.dropout)
     if self.context:
-      self.context_net = ContextNet(self.context, self.act)
+      self.context_net = ContextNet(self.context, self.act, dtype=self.dtype)
       # One projection per layer (the first and each hidden one), added to its output. Zero
       # at initialisation: a conditional model warm-started from an unconditional one
       # (config.init_from) starts as that model and learns how much to use the context.
-      self.context_proj = [nn.Dense(self.features, kernel_init=nn.initializers.zeros)
-                           for _ in range(self.layers + 1)]
+      self.context_proj = [nn.Dense(self.features, kernel_init=nn.initializers.zeros,
+                                    dtype=self.dtype) for _ in range(self.layers + 1)]
 
   @property
   def _pad(self) -> int:
@@ -188,19 +201,21 @@ class GatedPixelCNN(nn.Module):
   kernel: int = 3
   dropout: float = 0.0
   act: str = 'relu'
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   def setup(self):
     c, f = self.out_channels, self.features
     if f % c:
       raise ValueError(f'features ({f}) must be divisible by the {c} colours.')
     kernels = [self.first_kernel] + [self.kernel] * (self.layers - 1)
-    self.v_convs = [MaskedConv(2 * f, k, 'V', c) for k in kernels]
-    self.h_convs = [MaskedConv(2 * f, (1, k), 'A' if i == 0 else 'B', c, out_tile=2)
+    conv = functools.partial(MaskedConv, dtype=self.dtype)
+    self.v_convs = [conv(2 * f, k, 'V', c) for k in kernels]
+    self.h_convs = [conv(2 * f, (1, k), 'A' if i == 0 else 'B', c, out_tile=2)
                     for i, k in enumerate(kernels)]
     # The vertical stack (shifted down) only holds rows above: it may feed every colour group.
-    self.links = [MaskedConv(2 * f, 1, 'N', c) for _ in kernels]
-    self.h_outs = [MaskedConv(f, 1, 'B', c) for _ in kernels]
-    self.head = _Head(c, f, self.act)
+    self.links = [conv(2 * f, 1, 'N', c) for _ in kernels]
+    self.h_outs = [conv(f, 1, 'B', c) for _ in kernels]
+    self.head = _Head(c, f, self.act, dtype=self.dtype)
     self.drop = nn.Dropout(self.dropout)
 
   @property

@@ -16,9 +16,17 @@ Both keep every layer's states in a cache for the fast sampler: `point`
 recomputes one pixel's states from its neighbours', `row_end` runs the
 right-to-left direction along a finished row, and the Row LSTM's `refresh_row` recomputes a
 whole row's states at once (its states depend on the row above only, besides the input).
+
+Mixed precision (`dtype` bfloat16): the convolutions, the state-to-state products, the gates
+and the hidden states are computed in `dtype`; the cell states are kept in float32 (they
+accumulate along a whole column or diagonal, where bfloat16's 8 significant bits would lose the
+small increments), and so are the parameters and the logits.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -29,10 +37,19 @@ from inpaintjax.models.pixelcnn import _Head, _shift_down
 
 
 def lstm_update(gates: jnp.ndarray, cell: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-  """(h, c) from gates [i, f, o, g] (four chunks of the last axis) and the previous cell."""
+  """(h, c) from gates [i, f, o, g] (four chunks of the last axis) and the previous cell.
+
+  The gates are computed in their dtype; the new cell takes the wider of the two dtypes (a
+  float32 cell stays float32 under bfloat16 gates) and h the gates' dtype.
+  """
   i, f, o, g = jnp.split(gates, 4, axis=-1)
   cell = nn.sigmoid(f) * cell + nn.sigmoid(i) * jnp.tanh(g)
-  return nn.sigmoid(o) * jnp.tanh(cell), cell
+  return (nn.sigmoid(o) * jnp.tanh(cell)).astype(gates.dtype), cell
+
+
+def lstm_zeros(shape, dtype) -> tuple[jnp.ndarray, jnp.ndarray]:
+  """The zero (h, c) carry: h in the computation dtype, the cell in float32."""
+  return jnp.zeros(shape, dtype), jnp.zeros(shape, jnp.float32)
 
 
 def _row_conv(h_row: jnp.ndarray, kernel: jnp.ndarray) -> jnp.ndarray:
@@ -55,17 +72,22 @@ class RowLSTM(nn.Module):
   kernel: int = 3
   residual: bool = True
   act: str = 'relu'
+  dtype: Any = jnp.float32  # Computation dtype (the cells stay float32, see the docstring).
 
   def setup(self):
     c, f = self.out_channels, self.features
     if f % c:
       raise ValueError(f'features ({f}) must be divisible by the {c} colours.')
-    self.input_convs = [MaskedConv(4 * f, (1, self.kernel), 'A' if i == 0 else 'B', c, out_tile=4)
+    conv = functools.partial(MaskedConv, dtype=self.dtype)
+    self.input_convs = [conv(4 * f, (1, self.kernel), 'A' if i == 0 else 'B', c, out_tile=4)
                         for i in range(self.layers)]
     # The previous row is all in the past: its state-to-state kernel needs no mask.
     self.state_kernels = [self.param(f'state_kernel_{i}', nn.initializers.lecun_normal(),
                                      (self.kernel, f, 4 * f)) for i in range(self.layers)]
-    self.head = _Head(c, f, self.act)
+    self.head = _Head(c, f, self.act, dtype=self.dtype)
+
+  def _state_kernel(self, i: int) -> jnp.ndarray:
+    return self.state_kernels[i].astype(self.dtype)
 
   def _layers(self, x):
     """The last layer's output and every layer's input, hidden and cell maps."""
@@ -74,14 +96,14 @@ class RowLSTM(nn.Module):
     record = {'inputs': [], 'hidden': [], 'cells': []}
     for i in range(self.layers):
       gates_in = self.input_convs[i](inp)
-      kernel = self.state_kernels[i]
+      kernel = self._state_kernel(i)
 
       def step(carry, g_row, kernel=kernel):
         h, cell = lstm_update(g_row + _row_conv(carry[0], kernel), carry[1])
         return (h, cell), (h, cell)
 
-      zeros = jnp.zeros((n, width, self.features))
-      _, (hs, cs) = jax.lax.scan(step, (zeros, zeros), jnp.swapaxes(gates_in, 0, 1))
+      carry = lstm_zeros((n, width, self.features), self.dtype)
+      _, (hs, cs) = jax.lax.scan(step, carry, jnp.swapaxes(gates_in, 0, 1))
       hs, cs = jnp.swapaxes(hs, 0, 1), jnp.swapaxes(cs, 0, 1)
       record['inputs'].append(inp)
       record['hidden'].append(hs)
@@ -113,7 +135,7 @@ class RowLSTM(nn.Module):
       above = jax.lax.dynamic_slice(hidden[i], (0, r - 1 + p, c, 0),
                                     (x.shape[0], 1, k, self.features))[:, 0]
       gates = (self.input_convs[i](src, point=(r, c), pad=p)
-               + jnp.einsum('nwf,wfg->ng', above, self.state_kernels[i]))
+               + jnp.einsum('nwf,wfg->ng', above, self._state_kernel(i)))
       h, cell = lstm_update(gates, get_point(cells[i], r - 1, c, p))
       hidden[i] = put_point(hidden[i], h, r, c, p)
       cells[i] = put_point(cells[i], cell, r, c, p)
@@ -132,7 +154,7 @@ class RowLSTM(nn.Module):
         src = inputs[i - 1]
       above = jax.lax.dynamic_slice_in_dim(hidden[i], r - 1 + p, 1, axis=1)[:, 0, p:p + width]
       cell_above = jax.lax.dynamic_slice_in_dim(cells[i], r - 1 + p, 1, axis=1)[:, 0, p:p + width]
-      gates = self.input_convs[i](src, row=r, pad=p) + _row_conv(above, self.state_kernels[i])
+      gates = self.input_convs[i](src, row=r, pad=p) + _row_conv(above, self._state_kernel(i))
       h, cell = lstm_update(gates, cell_above)
       hidden[i], cells[i] = put_row(hidden[i], h, r, p), put_row(cells[i], cell, r, p)
       row_src = jax.lax.dynamic_slice_in_dim(src, r + p, 1, axis=1)[:, 0, p:p + width]
@@ -165,10 +187,12 @@ def unskew(x: jnp.ndarray, width: int) -> jnp.ndarray:
 def diagonal_lstm(gates_in: jnp.ndarray, w_up: jnp.ndarray, w_side: jnp.ndarray):
   """Left-to-right diagonal LSTM: state (r, c) from (r, c − 1) and (r − 1, c).
 
-  Returns the hidden and cell maps, (N, H, W, F) each.
+  Returns the hidden and cell maps, (N, H, W, F) each: h in the gates' dtype (the weights are
+  cast to it), the cells in float32.
   """
   n, height, width, _ = gates_in.shape
   f = w_up.shape[0]
+  w_up, w_side = w_up.astype(gates_in.dtype), w_side.astype(gates_in.dtype)
   skewed = jnp.moveaxis(skew(gates_in), 2, 0)           # (columns, N, H, 4F)
   cols, rows = jnp.arange(skewed.shape[0])[:, None], jnp.arange(height)[None, :]
   # Skewed positions outside the image stay zero: they are the image's left border.
@@ -183,8 +207,7 @@ def diagonal_lstm(gates_in: jnp.ndarray, w_up: jnp.ndarray, w_side: jnp.ndarray)
     h_new, c_new = jnp.where(valid_col, h_new, 0.0), jnp.where(valid_col, c_new, 0.0)
     return (h_new, c_new), (h_new, c_new)
 
-  zeros = jnp.zeros((n, height, f))
-  _, (hs, cs) = jax.lax.scan(step, (zeros, zeros), (valid, skewed))
+  _, (hs, cs) = jax.lax.scan(step, lstm_zeros((n, height, f), gates_in.dtype), (valid, skewed))
   return unskew(jnp.moveaxis(hs, 0, 2), width), unskew(jnp.moveaxis(cs, 0, 2), width)
 
 
@@ -195,6 +218,7 @@ class DiagonalBiLSTM(nn.Module):
   layers: int = 2
   residual: bool = True
   act: str = 'relu'
+  dtype: Any = jnp.float32  # Computation dtype (the cells stay float32, see the docstring).
 
   def setup(self):
     c, f = self.out_channels, self.features
@@ -202,7 +226,7 @@ class DiagonalBiLSTM(nn.Module):
       raise ValueError(f'features ({f}) must be divisible by the {c} colours.')
 
     def convs():
-      return [MaskedConv(4 * f, 1, 'A' if i == 0 else 'B', c, out_tile=4)
+      return [MaskedConv(4 * f, 1, 'A' if i == 0 else 'B', c, out_tile=4, dtype=self.dtype)
               for i in range(self.layers)]
 
     def kernels(name):
@@ -212,7 +236,10 @@ class DiagonalBiLSTM(nn.Module):
     self.fwd_convs, self.bwd_convs = convs(), convs()
     self.fwd_up, self.fwd_side = kernels('fwd_up'), kernels('fwd_side')
     self.bwd_up, self.bwd_side = kernels('bwd_up'), kernels('bwd_side')
-    self.head = _Head(c, f, self.act)
+    self.head = _Head(c, f, self.act, dtype=self.dtype)
+
+  def _cast(self, w: jnp.ndarray) -> jnp.ndarray:
+    return w.astype(self.dtype)
 
   def _layers(self, x):
     """The last layer's output; each layer's input, forward (h, c) and backward h maps."""
@@ -252,8 +279,8 @@ class DiagonalBiLSTM(nn.Module):
         inputs[i - 1] = put_point(inputs[i - 1], out, r, c, 0)
         src = out
       gates = (self.fwd_convs[i](src[:, None, None])[:, 0, 0]
-               + get_point(fwd_h[i], r - 1, c, 1) @ self.fwd_up[i]
-               + get_point(fwd_h[i], r, c - 1, 1) @ self.fwd_side[i])
+               + get_point(fwd_h[i], r - 1, c, 1) @ self._cast(self.fwd_up[i])
+               + get_point(fwd_h[i], r, c - 1, 1) @ self._cast(self.fwd_side[i]))
       h, cell = lstm_update(gates, get_point(fwd_c[i], r, c - 1, 1))
       fwd_h[i] = put_point(fwd_h[i], h, r, c, 1)
       fwd_c[i] = put_point(fwd_c[i], cell, r, c, 1)
@@ -270,15 +297,14 @@ class DiagonalBiLSTM(nn.Module):
       row = jax.lax.dynamic_slice(src, (0, r, 0, 0), (n, 1, width, src.shape[-1]))
       gates_in = self.bwd_convs[i](row)[:, 0]                       # (N, W, 4F)
       above = jax.lax.dynamic_slice(bwd_h[i], (0, r, 0, 0), (n, 1, width, self.features))[:, 0]
-      w_up, w_side = self.bwd_up[i], self.bwd_side[i]
+      w_up, w_side = self._cast(self.bwd_up[i]), self._cast(self.bwd_side[i])
 
       def step(side, inputs, w_up=w_up, w_side=w_side):
         g, up = inputs
         h, cell = lstm_update(g + up @ w_up + side[0] @ w_side, side[1])
         return (h, cell), h
 
-      zeros = jnp.zeros((n, self.features))
-      _, hs = jax.lax.scan(step, (zeros, zeros),
+      _, hs = jax.lax.scan(step, lstm_zeros((n, self.features), gates_in.dtype),
                            (jnp.swapaxes(gates_in, 0, 1), jnp.swapaxes(above, 0, 1)),
                            reverse=True)
       bwd_h[i] = put_row(bwd_h[i], jnp.swapaxes(hs, 0, 1), r + 1, 0)

@@ -11,6 +11,8 @@ task pastes it back like a centre patch.
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -20,7 +22,8 @@ OUTPUT_ACTIVATIONS = {'tanh': nn.tanh, 'sigmoid': nn.sigmoid, 'linear': lambda x
 
 
 class UNet(nn.Module):
-  """Masked image (N, H, W, C') → image (N, H, W, C); H, W divisible by 2**levels."""
+  """Masked image (N, H, W, C') → image (N, H, W, C); H, W divisible by 2**levels. Computed
+  in `dtype`, output float32."""
   out_channels: int
   base_channels: int = 32
   levels: int = 2
@@ -29,6 +32,7 @@ class UNet(nn.Module):
   output: str = 'tanh'
   max_channels: int = 0  # Caps the width of deep levels (0 = no cap): most FLOPs for little gain.
   context: int = 0       # Keep only the central context×context window (0 = the whole image).
+  dtype: Any = jnp.float32  # Computation dtype; parameters stay float32.
 
   def _width(self, level: int) -> int:
     width = self.base_channels * 2 ** level
@@ -37,7 +41,7 @@ class UNet(nn.Module):
   def _block(self, x, width, train):
     act = activation(self.act)
     for _ in range(2):
-      x = act(Conv(width, (3, 3))(x))
+      x = act(Conv(width, (3, 3), dtype=self.dtype)(x))
     return nn.Dropout(self.dropout, deterministic=not train)(x)
 
   @nn.compact
@@ -57,6 +61,7 @@ class UNet(nn.Module):
     x = self._block(x, self._width(self.levels), train)
     for level in reversed(range(self.levels)):
       width = self._width(level)
-      x = ConvTranspose(width, (2, 2), strides=(2, 2))(x)
+      x = ConvTranspose(width, (2, 2), strides=(2, 2), dtype=self.dtype)(x)
       x = self._block(jnp.concatenate([x, skips[level]], axis=-1), width, train)
-    return OUTPUT_ACTIVATIONS[self.output](Conv(self.out_channels, (1, 1))(x))
+    out = Conv(self.out_channels, (1, 1), dtype=self.dtype)(x).astype(jnp.float32)
+    return OUTPUT_ACTIVATIONS[self.output](out)

@@ -14,11 +14,15 @@ TASKS = {
 }
 
 
-def make(config) -> Task:
-  """The task named by `config.task`, built from the config."""
+def make(config, **extra) -> Task:
+  """The task named by `config.task`, built from the config.
+
+  `extra`: what the task takes from outside the config (the autoregressive task's `guess`,
+  another run's frozen inpainting; see runs.make_task).
+  """
   if config.task == 'deconvolution':
     raise ValueError("Task 'deconvolution' is a sweep, not a trained model: run it with "
                      'python -m inpaintjax.main --config=configs/deconv.py')
   if config.task not in TASKS:
     raise ValueError(f'Unknown task {config.task!r}; known: {sorted(TASKS)}.')
-  return TASKS[config.task](config)
+  return TASKS[config.task](config, **extra)

@@ -143,6 +143,7 @@ def make_task(config) -> Task:
   alpha = 1.0 if adv.kind == 'none' else adv.alpha
   harmonic = config.hole_fill == 'harmonic'
   loss_cfg, signed = config.loss, config.signed
+  dtype = models.compute_dtype(config)  # The generator's and the critic's.
 
   def generate(state, params, x, mask, train, rng):
     """(generator output: patch or image; the filled input; new batch stats)."""
@@ -179,8 +180,8 @@ def make_task(config) -> Task:
     x = to_model_scale(batch['image'][:max(batch['image'].shape[0] // (n_critic + 1), 1)],
                        signed)
     n, height, width, channels = x.shape
-    gen = models.build(config.model, out_channels=channels, patch_size=patch)
-    critic = models.build(config.critic)
+    gen = models.build(config.model, out_channels=channels, patch_size=patch, dtype=dtype)
+    critic = models.build(config.critic, dtype=dtype)
     fill = jnp.broadcast_to(masks.fill_value(config.hole_fill, jnp.mean(x, axis=(0, 1, 2))),
                             (channels,))
     mask = masks.make_masks(hole, k_mask, n, height, width)

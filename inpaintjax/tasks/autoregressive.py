@@ -36,33 +36,23 @@ def quantise(x01: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
   return levels / 255.0, levels.astype(jnp.int32)
 
 
-def first_guess(run_dir: str, conditional: bool):
-  """`guess(images01, mask)`: the frozen inpainting of run `run_dir` (images in [0, 1]), or
-  None without a run (the context then fills the hole harmonically)."""
-  if not run_dir:
-    return lambda images01, mask: None
-  if not conditional:
-    raise ValueError(f'context_run={run_dir!r} needs a conditional model (model.context > 0).')
-  from inpaintjax import train  # pylint: disable=g-import-not-at-top
-  run_config, run_task, run_state = train.read_run(run_dir)
-  if run_task.inpaint is None:
-    raise ValueError(f'context_run={run_dir!r} is a {run_config.task!r} run: it does not '
-                     'inpaint.')
+def make_task(config, guess=None) -> Task:
+  """The autoregressive task for `config` (see configs/pixelcnn.py and configs/pixelrnn.py).
 
-  def guess(images01, mask):
-    return run_task.inpaint(run_state, images01, mask, None)
-
-  return guess
-
-
-def make_task(config) -> Task:
-  """The autoregressive task for `config` (see configs/pixelcnn.py and configs/pixelrnn.py)."""
+  `guess(images01, mask)`: the first guess of the hole that a conditional model sees in its
+  context (runs.make_task builds it from `config.context_run`: another run's frozen
+  inpainting); None fills the context's hole harmonically.
+  """
   hole = masks.parse_hole(config.hole)
-  model = models.build(config.model, out_channels=config.data.channels)
+  model = models.build(config.model, out_channels=config.data.channels,
+                       dtype=models.compute_dtype(config))
   temperature = float(config.sample.temperature)
   cond = autoregressive.conditional(model)
   bits_name = 'hole_bits_per_dim' if cond else 'bits_per_dim'
-  guess = first_guess(config.get('context_run', ''), cond)
+  if guess is not None and not cond:
+    raise ValueError(f'context_run={config.get("context_run")!r} needs a conditional model '
+                     '(model.context > 0).')
+  guess = guess or (lambda images01, mask: None)
 
   def context(x01, mask):
     return autoregressive.context_input(x01, mask, guess(x01, mask))

@@ -25,13 +25,14 @@ def accuracy(logits: jnp.ndarray, labels: jnp.ndarray) -> jnp.ndarray:
 def make_task(config) -> Task:
   """The classification task for `config` (see configs/classifier.py)."""
   num_classes = config.model.num_classes
+  dtype = models.compute_dtype(config)
 
   def apply(state, params, images01, train, rng=None):
     return state.apply_fn({'params': params}, images01, train=train,
                           rngs={'dropout': rng} if train else {})
 
   def init(rng, batch):
-    model = models.build(config.model)
+    model = models.build(config.model, dtype=dtype)
     x = to_model_scale(batch['image'], signed=False)
     params = model.init({'params': rng}, x)['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,

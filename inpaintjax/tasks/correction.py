@@ -79,6 +79,7 @@ def make_task(config) -> Task:
   if kind not in LOSSES:
     raise ValueError(f'Unknown correction loss {kind!r}; known: {LOSSES}.')
   orients = bool(config.model.get('orient', False))
+  dtype = models.compute_dtype(config)
   orient_weight = float(config.loss.get('orient_weight', 0.0))
   if orient_weight and not orients:
     raise ValueError('loss.orient_weight needs a model with a canonicaliser: set model.orient.')
@@ -93,7 +94,7 @@ def make_task(config) -> Task:
 
   def init(rng, batch):
     x = to_model_scale(batch['image'], signed=False)
-    model = models.build(config.model, out_channels=x.shape[-1], output='logits')
+    model = models.build(config.model, out_channels=x.shape[-1], output='logits', dtype=dtype)
     params = model.init({'params': rng}, x)['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,
                                          tx=make_optimizer(config.optim, config.num_steps))

@@ -104,6 +104,7 @@ def make_task(config) -> Task:
   hole = masks.parse_hole(config.hole)
   signed = config.signed
   loss_cfg = config.loss
+  dtype = models.compute_dtype(config)
 
   harmonic = config.hole_fill == 'harmonic'
 
@@ -119,7 +120,7 @@ def make_task(config) -> Task:
     x = to_model_scale(batch['image'], signed)
     n, height, width, channels = x.shape
     model = models.build(config.model, out_channels=channels,
-                         patch_size=hole.size if hole.kind == 'center' else 0)
+                         patch_size=hole.size if hole.kind == 'center' else 0, dtype=dtype)
     fill = jnp.broadcast_to(masks.fill_value(config.hole_fill, jnp.mean(x, axis=(0, 1, 2))),
                             (channels,))
     mask = masks.make_masks(hole, rng, n, height, width)
