@@ -30,6 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inpaintjax.data import masks
+
 
 def choose(logits: jnp.ndarray, key, temperature: float) -> jnp.ndarray:
   """Values 0..255 from (N, 256) logits: argmax at temperature 0, else a softmax sample."""
@@ -42,7 +44,6 @@ def context_input(images: jnp.ndarray, mask: jnp.ndarray, guess=None) -> jnp.nda
   """What a conditional model sees: the known pixels with the hole filled — harmonically, or
   from `guess` (images in [0, 1] that must not depend on the hole's true pixels) — scaled to
   [-1, 1], and the mask: (N, H, W, C + 1). No hole pixel of `images` enters it."""
-  from inpaintjax.data import masks  # pylint: disable=g-import-not-at-top
   images, mask = images.astype(jnp.float32), mask.astype(jnp.float32)
   if guess is None:
     filled = masks.harmonic_fill(images, mask)

@@ -13,6 +13,7 @@ SIGINT: the step reached was saved, and the same command resumes from it).
 from __future__ import annotations
 
 import logging as py_logging
+import re
 import sys
 
 from absl import app, flags, logging
@@ -59,10 +60,41 @@ class _QuietOrbax(py_logging.Filter):
     return record.levelno >= py_logging.WARNING or '/orbax/' not in record.pathname
 
 
+def _flag_error(e: Exception, argv) -> str:
+  """One line for a flag-parsing failure: the override or config file it concerns, and why."""
+  if isinstance(e, (AttributeError, KeyError)):  # A misspelt --config.a.b override.
+    field = re.match(r'''['"\\]*(\w*)''', str(e))[1]
+    hint = re.search(r'Did you mean "([^"]+)"', str(e))
+    flag = next((a.split('=')[0] for a in argv[1:] if a.split('=')[0].endswith(f'.{field}')),
+                f'--config.{field}')
+    return (f'{flag}: the config has no field {field!r}'
+            + (f' (did you mean {hint[1]!r}?)' if hint else ''))
+  lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+  # A config file's own error (an unknown variant) arrives as a whole traceback: its last line.
+  last = lines[-1] if lines else repr(e)
+  return re.sub(r'^\w+(Error|Exception): ', '', last) if len(lines) > 1 else last
+
+
+def parse_flags(argv):
+  """absl's flag parsing, with a bad --config or --config.x override as one line, status 2.
+
+  (ml_collections reports a misspelt override as an AttributeError deep in absl's parser, a
+  missing config file only when the config is first read, and absl prints other flag errors
+  with a usage hint and status 1.)
+  """
+  try:
+    args = FLAGS(argv)
+    FLAGS.config.get('task')  # A config file that failed to load says so here.
+  except (flags.Error, AttributeError, KeyError, ValueError, OSError) as e:
+    print(f'error: {_flag_error(e, argv)}', file=sys.stderr)
+    sys.exit(2)
+  return args
+
+
 def run():
   """Console entry point."""
   py_logging.getLogger('absl').addFilter(_QuietOrbax())
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,9 @@ def run_main(tmp_path, *flags, config='unet.py:smoke'):
     ('--config.num_steps=-3', 'num_steps=-3 must be positive'),
     ('--config.data.name=npz:/nonexistent.npz', '/nonexistent.npz'),
     ('--config.hole=center-40', "hole='center-40' does not fit the data's 32×32 images"),
+    ('--config.augment.flipp=true', "--config.augment.flipp: the config has no field 'flipp' "
+                                    "(did you mean 'flip'?)"),
+    ('--config.batch_size=abc', "--config.batch_size=abc: invalid literal for int()"),
 ])
 def test_main_ends_bad_input_with_one_line_and_status_2(tmp_path, flag, named):
   proc, workdir = run_main(tmp_path, flag)
@@ -33,6 +36,16 @@ def test_main_ends_bad_input_with_one_line_and_status_2(tmp_path, flag, named):
   assert len(errors) == 1 and named in errors[0], proc.stderr[-2000:]
   assert 'Traceback' not in proc.stderr
   assert not workdir.exists()  # Nothing written: the check comes before the run starts.
+
+
+@pytest.mark.parametrize('config, named', [
+    ('unet.py:bogus', "Unknown config variant 'bogus'"),
+    ('nothere.py', 'No such file or directory'),
+])
+def test_main_ends_a_bad_config_file_with_one_line(tmp_path, config, named):
+  proc, _ = run_main(tmp_path, config=config)
+  assert proc.returncode == 2 and 'Traceback' not in proc.stderr, proc.stderr[-2000:]
+  assert proc.stderr.startswith('error: ') and named in proc.stderr
 
 
 def test_sweep_checks_every_member_before_training(tmp_path):

@@ -1,6 +1,7 @@
 """The run store and what the trainer does with it: damaged checkpoints, another config's run,
 an unwritable workdir, the moving average of the weights, the profiler switch."""
 
+import errno
 import glob
 import json
 import os
@@ -195,3 +196,18 @@ def test_evaluate_and_inpaint_take_the_weights_and_list_evaluations(tmp_path):
            for w in ('', 'ema', 'raw')]
   np.testing.assert_array_equal(fills[0], fills[1])
   assert np.any(fills[0] != fills[2])
+
+
+def test_a_full_disk_is_one_clear_error(tmp_path, monkeypatch):
+
+  def full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+  monkeypatch.setattr(runs.os, 'replace', full)
+  with pytest.raises(RunError, match='No space left on device.*disk full'):
+    train.train_and_evaluate(smoke(), str(tmp_path / 'run'))
+  monkeypatch.undo()
+  ckpt = checkpoint.Checkpointer(str(tmp_path / 'ckpt'))
+  monkeypatch.setattr(ckpt.manager, 'save', full)
+  with pytest.raises(RunError, match='Cannot save checkpoint 1.*No space left'):
+    ckpt.save(1, {'x': np.zeros(3)})
