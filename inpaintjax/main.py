@@ -20,7 +20,7 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from inpaintjax import config_base, config_check, parallel, train
-from inpaintjax.errors import ConfigError, RunError
+from inpaintjax.errors import ConfigError, DataError, RunError
 from inpaintjax.tasks import deconvolution
 
 FLAGS = flags.FLAGS
@@ -48,7 +48,7 @@ def main(argv):
   except train.Preempted as e:
     logging.warning('%s; rerun the same command to resume.', e)
     sys.exit(train.EXIT_PREEMPTED)
-  except (ConfigError, RunError, FileNotFoundError, NotADirectoryError) as e:
+  except (ConfigError, DataError, RunError, FileNotFoundError, NotADirectoryError) as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
 

@@ -84,8 +84,11 @@ def test_unprepared_tfds_falls_back_loudly(caplog, tmp_path):
   assert ds.name == 'embedded:train' and ds.images.shape[1:] == (28, 28, 1)
   assert 'FALLING BACK' in caplog.text
   cfg.fallback = ''
-  with pytest.raises(sources.DatasetUnavailableError, match='not prepared'):
+  with pytest.raises(sources.DatasetUnavailableError, match='not prepared') as caught:
     sources.load_split(cfg, 'train')
+  said = str(caught.value)  # What is missing and both ways to get it, not TFDS's own message.
+  assert 'python -m inpaintjax.data.prepare mnist --out=data' in said
+  assert 'tfds build mnist --file_format=array_record' in said and 'TFRECORD' not in said
 
 
 def test_data_order_is_a_function_of_seed_and_step(npz_file):

@@ -25,6 +25,7 @@ import zipfile
 
 import numpy as np
 
+from inpaintjax.data import prepare
 from inpaintjax.errors import DataError
 
 EMBEDDED_COLOUR = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
@@ -37,7 +38,7 @@ EMBEDDED_TEST = ('retina', 'coffee', 'coins', 'brick')
 EMBEDDED_ZOOMS = (1.5, 3.0, 5.0, 8.0)
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(DataError):
   """A known dataset that cannot be read here (not prepared, or no network)."""
 
 
@@ -154,10 +155,15 @@ def load_tfds(name: str, split: str, data_dir: str | None = None) -> Dataset:
     records = source.__getitems__(list(range(len(source))))
   except Exception as e:  # pylint: disable=broad-except
     # TFDS raises several types here (AssertionError, FileNotFoundError, ...).
+    # TFDS's own message wraps several layers (and may name files that do not exist): say
+    # what is missing and the two ways to get it instead; the chained error keeps the detail.
+    npz_route = (f'Without TensorFlow: python -m inpaintjax.data.prepare {name} --out=data, then '
+                 f'--config.data.name=npz:data/{name}_train.npz (and --config.data.holdout or '
+                 f'data.eval_name=npz:data/{name}_test.npz). ' if name in prepare.SOURCES else '')
     raise DatasetUnavailableError(
-        f'TFDS dataset {name!r} ({split}) is not prepared in {builder.data_dir}: {e}. '
-        f'Prepare it on a machine with network access (pip install "inpaintjax[tfds-prepare]"; '
-        f'tfds build {name} --file_format=array_record).') from e
+        f'TFDS dataset {name!r} (split {split!r}) is not prepared in {builder.data_dir}. '
+        f'{npz_route}With TFDS, on a machine with network access: pip install '
+        f'"inpaintjax[tfds-prepare]" && tfds build {name} --file_format=array_record.') from e
   images = check_images(np.stack([r['image'] for r in records]), f'{name}:{split}')
   labels = (np.asarray([r['label'] for r in records], np.int32)
             if 'label' in records[0] else None)
