@@ -6,14 +6,16 @@ Variants (`--config=configs/classifier.py:VARIANT`):
   smoke      a tiny model for tests.
 
 Data default: TFDS mnist (falls back to the embedded grey photos offline, whose
-labels are the crop's zoom level, 4 classes). On the shared Kannada-MNIST file:
---config.data.name=npz:../shared/data/kannada_dev.npz --config.data.holdout=0.2
+labels are the crop's zoom level, 4 classes). On Kannada-MNIST's test set
+(`python -m inpaintjax.data.prepare kannada_mnist --out=data`; its first 5,000 digits are the
+development copy kannada_dev.npz, exactly):
+--config.data.name=npz:data/kannada_mnist_test.npz@:5000 --config.data.holdout=0.2
 (trains on the first 4,000 digits, evaluates on the last 1,000).
 
 Results (2-core CPU, 2026-11-22): on the last 1,000 kannada_dev digits, 0.983 / 0.985 / 0.987 /
 0.985 accuracy after 500 / 1,000 / 1,500 / 2,000 steps (--config.num_steps=2000). Trained on
 kannada_dig + the first 4,000 kannada_dev digits
-(--config.data.name=npz:../shared/data/kannada_dig.npz+npz:../shared/data/kannada_dev.npz
+(--config.data.name=npz:data/kannada_mnist_dig.npz+npz:data/kannada_mnist_test.npz@:5000
 --config.data.holdout=0.0656, the same 1,000 held out), 0.985 after 3,000 steps. Its
 accuracies on damaged and corrected digits are in configs/correcting_ae.py.
 """

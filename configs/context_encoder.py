@@ -29,21 +29,23 @@ Switch the overlap trick with --config.overlap=4 (0 = off); the critic's backbon
 --config.model.decoder_convs=N. A residual generator with the overlap ring (or a deeper
 decoder) needs --config.model.zero_init_output=true, or it may collapse to its fill (below).
 
-Data: as configs/unet.py (TFDS cifar10; embedded photos offline; the shared npz with
---config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04).
+Data: as configs/unet.py (TFDS cifar10; embedded photos offline; prepare's npz with
+--config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04).
 
 Speed (2026-12-02, 2-core CPU, one XLA device, python benchmarks/old_vs_new.py --base=1ecda2b):
 the train step went from l2 161 → 125 ms (1.29×), l2_residual 120 → 78 ms (1.53×), dcgan 271 →
 152 ms (1.78×) and wgan_gp 1104 → 655 ms (1.69×), with the shape-lowered layers of
 models/layers.py. Every wall-clock time of a run below was measured before that change.
 
-Results (2-core CPU; validation = the last 2,000 images of the shared cifar10_train.npz,
-which training never sees; biharmonic on the same images 19.10 dB, sharpness of the truth = 1):
+Results (2-core CPU) were measured on the development copy of the CIFAR-10 training images
+(README, "Data": the same 50,000 images in another order): validation = its last 2,000, which
+training never sees; biharmonic on the same images 19.10 dB, sharpness of the truth = 1. The
+l2_residual row is re-measured on prepare's split below (RE-MEASURED).
   l2_residual (the best L2 model; its config now):
        python -m inpaintjax.main --config=configs/context_encoder.py:l2_residual \
-         --workdir=runs/ce_ctx16_c48_16k --config.data.name=npz:../shared/data/cifar10_train.npz \
+         --workdir=runs/ce_ctx16_c48_16k --config.data.name=npz:data/cifar10_train.npz \
          --config.data.holdout=0.04
-       python -m inpaintjax.evaluate --workdir=runs/ce_ctx16_c48_16k --data=npz:HOLDOUT.npz
+       python -m inpaintjax.evaluate --workdir=runs/ce_ctx16_c48_16k --data=npz:data/cifar10_train.npz@48000:
        16,000 steps, 2026-11-30, 51 min sharing the CPU with one or two other jobs
        (5.4 step/s with one): hole_psnr 20.53 dB flip-averaged, ssim 0.952, ssim_seed 0.965,
        rgb_dist 36.6, sharpness 0.60; one pass 20.51 dB (+1.41 dB over biharmonic; the
@@ -77,7 +79,7 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        stride-2 convolutions instead of pooling (19.48 / 19.64 at 1k / 1.5k, no better); 48
        channels with one more convolution after the upsampling (--config.model.decoder_convs=1:
        19.13 / 19.48 at 500 / 1k, stopped for time).
-  The overlap trick and the adversaries on that generator, 2026-11-30 (HOLDOUT.npz as above;
+  The overlap trick and the adversaries on that generator, 2026-11-30 (the development copy's last 2,000;
   every figure one pass on the 2,000 images unless it says flip-averaged):
     1. the ring: the L2 run fine-tuned to predict the 16×16 window with the 4-pixel ring
        weighted 10 (its new second upsampling and output layer start fresh, the rest copied):
@@ -92,7 +94,7 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        2 min (sharing the CPU). Scored with
          python -m inpaintjax.evaluate --runs runs/ce_ctx16_c48_16k runs/ce_c48_ring \
            runs/ce_c48_wgan100 runs/ce_c48_wgan_gp runs/ce_c48_dcgan --baselines biharmonic \
-           --data=npz:HOLDOUT.npz --hole=center-8 --out=runs/ce_compare_c48
+           --data=npz:data/cifar10_train.npz@48000: --hole=center-8 --out=runs/ce_compare_c48
          model                               hole_psnr  ssim   rgb_dist  sharpness
          L2 (flip-averaged)                  20.53      0.952  36.6      0.599
          L2 (one pass)                       20.51      0.952  36.7      0.603
@@ -122,8 +124,8 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
   --config.num_steps=6000 --config.eval_every=500 --config.flip_average=false (and for the
   residual_wgan ones --config.adversary.alpha, as they state).
   l2:  python -m inpaintjax.main --config=configs/context_encoder.py:l2 --workdir=runs/ce_l2 \
-         --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
-       python -m inpaintjax.evaluate --workdir=runs/ce_l2 --data=npz:HOLDOUT.npz
+         --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
+       python -m inpaintjax.evaluate --workdir=runs/ce_l2 --data=npz:data/cifar10_train.npz@48000:
        6,000 steps, 22 min (sharing the CPU with one other job), 2026-11-30: hole_psnr
        19.44 dB, ssim 0.941, ssim_seed 0.959, rgb_dist 42.4, sharpness 0.57. Curve at 1k /
        2k / 3k / 4k / 5k / 6k steps: 17.90 / 18.68 / 18.74 / 19.13 / 19.40 / 19.44. Below the
@@ -199,7 +201,7 @@ which training never sees; biharmonic on the same images 19.10 dB, sharpness of 
        fake patch's ring is the generator's output, a real one's the true context). α = 0.9
        for 300 steps (--config.num_steps=300, 4 min alone) meets it: scored with
          python -m inpaintjax.evaluate --runs runs/ce_l2res_ov4_zero runs/ce_wgan_ov4_a0.9 \
-           --baselines biharmonic --data=npz:HOLDOUT.npz --hole=center-8 --out=runs/ce_compare_ov4
+           --baselines biharmonic --data=npz:data/cifar10_train.npz@48000: --hole=center-8 --out=runs/ce_compare_ov4
          L2 with the ring   19.89 dB  ssim 0.946  rgb_dist 39.8  sharpness 0.555
          WGAN with the ring 19.71 dB  ssim 0.945  rgb_dist 40.4  sharpness 0.615 (+11%)
          biharmonic         19.10 dB  ssim 0.942  rgb_dist 43.0  sharpness 0.604

@@ -24,7 +24,7 @@ the corrected evaluation images is logged at every evaluation and appears in
 the sweep table.
 
 Data default: TFDS mnist (embedded grey photos offline). On Kannada-MNIST:
---config.data.name=npz:../shared/data/kannada_dev.npz --config.data.holdout=0.2
+--config.data.name=npz:data/kannada_mnist_test.npz@:5000 --config.data.holdout=0.2
 
 Sweep (model × layers × bottleneck × loss, one table):
   python -m inpaintjax.sweep --config=configs/correcting_ae.py --sweep=grid \
@@ -32,7 +32,7 @@ Sweep (model × layers × bottleneck × loss, one table):
 
 Sweep figures (1,000 steps per member, kannada_dev first 4,000 / last 1,000, judge
 runs/classifier_kannada; `--set num_steps=1000 eval_every=1000 checkpoint_every=1000
-judge=runs/classifier_kannada data.name=npz:../shared/data/kannada_dev.npz data.holdout=0.2`):
+judge=runs/classifier_kannada data.name=npz:data/kannada_mnist_test.npz@:5000 data.holdout=0.2`):
 corrected-multiple accuracy is best for conv, 3 layers, code 128, BCE (0.831) and dense,
 2 layers, code 128, BCE (0.808); a wider code helps the conv models (3 layers: 0.786 / 0.805 /
 0.831 for 32 / 64 / 128); 4 dense layers per side learn slowest (0.68-0.69). With MSE on the
@@ -46,14 +46,16 @@ shape-lowered layers of models/layers.py. Every wall-clock time of a run below w
 before that change.
 
 Results (2-core CPU shared with other jobs, 2026-11-22; Kannada-MNIST: the classifier and the
-autoencoders train on the first 4,000 digits of the shared kannada_dev.npz and are scored on the
-last 1,000, which no model saw; `python -m inpaintjax.evaluate --workdir=RUN
+autoencoders train on the first 4,000 of the first 5,000 digits of Kannada-MNIST's test set
+(`npz:data/kannada_mnist_test.npz@:5000`, made by `python -m inpaintjax.data.prepare
+kannada_mnist --out=data`; the development copy kannada_dev.npz is exactly those 5,000) and are
+scored on the last 1,000 (`@4000:5000`), which no model saw; `python -m inpaintjax.evaluate --workdir=RUN
 --classifier=runs/classifier_kannada`):
   python -m inpaintjax.main --config=configs/classifier.py --workdir=runs/classifier_kannada \
-      --config.data.name=npz:../shared/data/kannada_dev.npz --config.data.holdout=0.2 \
+      --config.data.name=npz:data/kannada_mnist_test.npz@:5000 --config.data.holdout=0.2 \
       --config.num_steps=2000                                  -> clean accuracy 0.985
   dense:  python -m inpaintjax.main --config=configs/correcting_ae.py:dense \
-      --workdir=runs/cae_dense_kannada --config.data.name=npz:../shared/data/kannada_dev.npz \
+      --workdir=runs/cae_dense_kannada --config.data.name=npz:data/kannada_mnist_test.npz@:5000 \
       --config.data.holdout=0.2 --config.judge=runs/classifier_kannada   (10,000 steps)
   conv:   the same with :conv --config.model.width=16 --config.num_steps=6000
 
@@ -70,18 +72,18 @@ last 1,000, which no model saw; `python -m inpaintjax.evaluate --workdir=RUN
   0.874 (dense). A dense model with a mirrored decoder and a 128-wide code trained on
   kannada_dig + kannada_dev reached 0.809 after 6,000 of 10,000 steps (stopped). The best so
   far: conv, width 16, code 128, trained on kannada_dig + the first 4,000 kannada_dev digits
-  (--config.data.name=npz:../shared/data/kannada_dig.npz+npz:../shared/data/kannada_dev.npz
+  (--config.data.name=npz:data/kannada_mnist_dig.npz+npz:data/kannada_mnist_test.npz@:5000
   --config.data.holdout=0.0656: the same 1,000 held out), 10,000 steps: corrected multiple
   0.895 (90.9% of clean), corrected single 0.906, corrected clean 0.955 (runs/cae_conv_b128).
   The same with a warmup-cosine schedule (lr 2e-3, 6,000 steps): 0.873.
   conv_skips (2026-11-30, the same data and hold-out, 10,000 steps, shared the CPU):
     python -m inpaintjax.main --config=configs/correcting_ae.py:conv_skips \
       --workdir=runs/cae_conv_skips \
-      --config.data.name=npz:../shared/data/kannada_dig.npz+npz:../shared/data/kannada_dev.npz \
+      --config.data.name=npz:data/kannada_mnist_dig.npz+npz:data/kannada_mnist_test.npz@:5000 \
       --config.data.holdout=0.0656 --config.judge=runs/classifier_kannada
     python -m inpaintjax.evaluate --workdir=runs/cae_conv_skips \
-      --data=npz:KANNADA_HOLDOUT.npz --classifier=runs/classifier_kannada
-    (KANNADA_HOLDOUT.npz = the last 1,000 digits of kannada_dev.npz; the judge retrained with
+      --data=npz:data/kannada_mnist_test.npz@4000:5000 --classifier=runs/classifier_kannada
+    (the judge retrained with
     the command above, clean 0.985): clean 0.985, single 0.723, multiple 0.183, corrected
     clean 0.973, corrected single 0.938, corrected multiple 0.897 = 91.1% of clean. Corrected
     multiple at 2k / 4k / 6k / 8k / 10k steps: 0.771 / 0.841 / 0.856 / 0.883 / 0.897. The
@@ -102,7 +104,7 @@ last 1,000, which no model saw; `python -m inpaintjax.evaluate --workdir=RUN
       --config.optim.schedule=cosine --config.optim.warmup_steps=200 --config.num_steps=5000
       (+ the same flags)
     dense_orient: the same two commands with :dense_orient (10,000 + 4,000 steps).
-    python -m inpaintjax.evaluate --workdir=RUN --data=npz:KANNADA_HOLDOUT.npz \
+    python -m inpaintjax.evaluate --workdir=RUN --data=npz:data/kannada_mnist_test.npz@4000:5000 \
       --classifier=runs/classifier_kannada --seed=S      (S = 0..4: five damage draws)
   Means over the five seeds (seed 0 alone in brackets):
     | model | clean | single | multiple | corrected single | corrected multiple | corrected clean |

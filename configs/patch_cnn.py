@@ -22,26 +22,28 @@ the train step went from faithful 67 → 50 ms (1.35×) and strong 116 → 104 m
 shape-lowered layers of models/layers.py. Every wall-clock time of a run below was measured
 before that change.
 
-Results (2-core CPU, 2026-11-22; validation = the last 2,000 images of the shared
-cifar10_train.npz, never trained on; scored with `python -m inpaintjax.evaluate
---workdir=RUN --data=npz:<those 2,000 images>`; biharmonic on the same images and
-centre-4 holes: 23.15 dB, rgb_dist 30.49):
+Results (2-core CPU, 2026-11-22) were measured on the development copy of the CIFAR-10
+training images (README, "Data": the same 50,000 images in another order): validation = its
+last 2,000, never trained on; scored with `python -m inpaintjax.evaluate --workdir=RUN
+--data=npz:data/cifar10_train.npz@48000:`; biharmonic on the same images and centre-4 holes:
+23.15 dB, rgb_dist 30.49. The `strong` row is re-measured on prepare's split below
+(RE-MEASURED).
   strong: python -m inpaintjax.main --config=configs/patch_cnn.py:strong \
             --workdir=runs/patch_cnn_strong \
-            --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
+            --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
           8,000 steps (~45 min beside other jobs): rgb_dist 25.99, hole_psnr 24.68 dB,
           maem 0.340, ssim 0.9934 (rgb_dist 32.6 / 30.8 / 28.4 / 26.6 / 26.0 at 500 / 1k /
           2k / 5k / 8k steps). A first version without the harmonic fill, residual and
           rgb_dist loss was at 34.4 after 2,000 steps: worse than biharmonic.
   faithful: python -m inpaintjax.main --config=configs/patch_cnn.py \
               --workdir=runs/patch_cnn_faithful --config.num_steps=3000 \
-              --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
+              --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
           3,000 steps (4 min, 4 CPU devices): rgb_dist 36.7, hole_psnr 21.41 dB, hole MSE
           0.0113 (plateau from ~2,000 steps: 21.26 / 21.49 / 21.41 dB at 1k / 2k / 3k),
           i.e. worse than biharmonic, as the issue's calibration run found.
   patch_size sweep (short: 600 steps each, faithful model, 1,000 validation images):
     python -m inpaintjax.sweep --config=configs/patch_cnn.py --sweep=patch_size \
-      --set data.name=npz:../shared/data/cifar10_train.npz data.holdout=0.04 \
+      --set data.name=npz:data/cifar10_train.npz data.holdout=0.04 \
       data.eval_limit=1000 num_steps=600 eval_every=150
     m = 1..6: rgb_dist 19.0 / 25.4 / 32.5 / 39.4 / 44.1 / 47.2, hole_psnr 29.26 / 25.44 /
     22.79 / 20.91 / 19.65 / 18.87 dB. The ablation sweep (32 members) is not yet run.

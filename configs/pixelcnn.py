@@ -20,9 +20,10 @@ Variants (`--config=configs/pixelcnn.py:VARIANT`):
                  hole_bits_per_dim count the hole's sub-pixels only.
   smoke          tiny, for tests (`conditional_smoke`: the conditional one).
 
-Data default: TFDS cifar10 (falls back to the embedded photos offline). On the
-shared npz files: --config.data.name=npz:../shared/data/cifar10_train.npz
---config.data.holdout=0.04 (the last 2,000 images are the validation split).
+Data default: TFDS cifar10 (falls back to the embedded photos offline). From the npz that
+`python -m inpaintjax.data.prepare cifar10 --out=data` writes:
+--config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04 (the last 2,000
+images, `npz:data/cifar10_train.npz@48000:`, are the validation split).
 
 Speed (2026-12-02, 2-core CPU, one XLA device, python benchmarks/old_vs_new.py --base=1ecda2b):
 the train step went from cpu 668 → 554 ms (1.21×) and gated 1201 → 998 ms (1.20×), with the
@@ -37,18 +38,18 @@ gated 50.8, 92×.
 Quality, the cpu config in full (2026-11-30; 6,000 steps, 77 min sharing the CPU with one or
 two other jobs, about 40 min alone):
   python -m inpaintjax.main --config=configs/pixelcnn.py --workdir=runs/pixelcnn_cpu \
-    --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
+    --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
   bits/dim on the first 500 held-out images at 1k / 2k / 3k / 4k / 5k / 6k steps: 5.27 / 4.85 /
   4.58 / 4.47 / 4.40 / 4.38.
-  python -m inpaintjax.evaluate --workdir=runs/pixelcnn_cpu --data=npz:HOLDOUT.npz --hole=center-8
+  python -m inpaintjax.evaluate --workdir=runs/pixelcnn_cpu --data=npz:data/cifar10_train.npz@48000: --hole=center-8
   on all 2,000 held-out images: test 4.38 bits/dim (the paper model: 3.14); greedy centre-8
   fill 16.54 dB hole_psnr, ssim 0.911, sharpness 0.77 (biharmonic 19.10; the conditional
   model below is the one that beats it).
 A first short run, 2026-11-29 (10 min alone, 2.5 step/s):
   python -m inpaintjax.main --config=configs/pixelcnn.py --workdir=runs/pixelcnn_1500 \
-    --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \
+    --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04 \
     --config.num_steps=1500 --config.eval_every=750
-  python -m inpaintjax.evaluate --workdir=runs/pixelcnn_1500 --data=npz:HOLDOUT.npz
+  python -m inpaintjax.evaluate --workdir=runs/pixelcnn_1500 --data=npz:data/cifar10_train.npz@48000:
   (the last 2,000 images of cifar10_train.npz): 4.99 bits/dim (5.32 at 750 steps), greedy
   centre-8 fill 16.01 dB hole_psnr, ssim 0.905 (biharmonic on the same images 19.10 dB).
 Conditional PixelCNN (2026-11-30), the greedy fill that beats biharmonic. An unconditional
@@ -59,7 +60,7 @@ learns the distribution of each hole sub-pixel around that guess (a conditioning
 beside a PixelCNN, as in Pixel Recursive Super Resolution). Two warm-started stages:
   python -m inpaintjax.main --config=configs/pixelcnn.py:conditional \
     --workdir=runs/pixelcnn_cond --config.init_from=runs/pixelcnn_1500 \
-    --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \
+    --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04 \
     --config.num_steps=6000 --config.eval_every=1000         (harmonic context; stopped at
     1,500 steps: 1,000 steps gave greedy 16.34 dB, hole bits/dim 5.04 on 500 images)
   python -m inpaintjax.main --config=configs/pixelcnn.py:conditional \
@@ -70,7 +71,7 @@ beside a PixelCNN, as in Pixel Recursive Super Resolution). Two warm-started sta
   3k steps: 14.21 / 16.95 / 15.51 / 18.04 / 19.36 / 19.73 dB; 4.90 / 4.78 / 4.72 / 4.58 /
   4.49 / 4.47.
   python -m inpaintjax.evaluate --runs runs/pixelcnn_unetctx runs/unet_logmse_shift4 \
-    --baselines biharmonic --data=npz:HOLDOUT.npz --hole=center-8
+    --baselines biharmonic --data=npz:data/cifar10_train.npz@48000: --hole=center-8
   on the 2,000 held-out images: greedy fill 19.57 dB hole_psnr, ssim 0.945, ssim_seed 0.961,
   rgb_dist 40.6, sharpness 0.71, 4.47 bits per hole sub-pixel; biharmonic 19.10 dB, sharpness 0.60 (19.21 on the test
   split); the U-Net whose fill it conditions on: 20.52 dB, sharpness 0.62. The greedy fill

@@ -26,10 +26,10 @@ Diagonal BiLSTM's skew a reshape (--only=row_lstm,diagonal_bilstm, idle CPU): ro
 The CPU configs in full (6,000 steps each), 2026-11-30 (bits/dim on the first 500 held-out
 images during training; the runs resume from their checkpoints):
   python -m inpaintjax.main --config=configs/pixelrnn.py:row_lstm --workdir=runs/row_lstm_cpu \
-    --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
+    --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
   row_lstm at 1k / 2k / 3k / 4k / 6k steps: 5.32 / 4.96 / 4.79 / 4.69 / 4.64 (the PixelCNN cpu
   config: 5.27 / 4.85 / 4.58 / 4.47 / 4.38); 1 h 45 min, most of it sharing the CPU.
-  python -m inpaintjax.evaluate --workdir=runs/row_lstm_cpu --data=npz:HOLDOUT.npz --hole=center-8
+  python -m inpaintjax.evaluate --workdir=runs/row_lstm_cpu --data=npz:data/cifar10_train.npz@48000: --hole=center-8
   on all 2,000 held-out images: test 4.64 bits/dim (the paper model: 3.07); greedy centre-8
   fill 16.18 dB hole_psnr, ssim 0.908, sharpness 0.78.
   flat_lstm, the same commands with :flat_lstm and --workdir=runs/flat_lstm_cpu: 5.83 / 5.47 /
@@ -46,7 +46,7 @@ images during training; the runs resume from their checkpoints):
   tests pass, and why it lags here was not investigated.
 Quality: short runs so far, 2026-11-30 (flat_lstm, 10 min alone, 2.0 step/s):
   python -m inpaintjax.main --config=configs/pixelrnn.py:flat_lstm --workdir=runs/flat_lstm_1200 \
-    --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04 \
+    --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04 \
     --config.num_steps=1200 --config.eval_every=600 --config.data.eval_limit=500
   on the first 500 of the 2,000 held-out images: 6.33 / 6.05 bits/dim at 600 / 1,200 steps;
   greedy centre-8 fill 14.09 / 14.51 dB, ssim 0.883 (biharmonic 19.10 on the 2,000).

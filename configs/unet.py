@@ -16,22 +16,25 @@ Variants (`--config=configs/unet.py:VARIANT`):
                       divisible by 4, not 8).
   smoke               a tiny model for tests: seconds on a CPU.
 
-Data default: TFDS cifar10 (falls back to the embedded photos offline). On the
-shared npz files: --config.data.name=npz:../shared/data/cifar10_train.npz
---config.data.holdout=0.04 (the last 2,000 images are the validation split).
+Data default: TFDS cifar10 (falls back to the embedded photos offline). From the npz that
+`python -m inpaintjax.data.prepare cifar10 --out=data` writes:
+--config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04 (the last 2,000
+images, `npz:data/cifar10_train.npz@48000:`, are the validation split).
 
 Speed (2026-12-02, 2-core CPU, one XLA device, python benchmarks/old_vs_new.py --base=1ecda2b):
 the train step went from faithful 417 → 309 ms (1.35×) and best 685 → 112 ms (6.10×), with the
 shape-lowered layers of models/layers.py. Every wall-clock time of a run below was measured
 before that change.
 
-Results (2-core CPU, 2026-11-22 and -29; validation = the last 2,000 images of the shared
-cifar10_train.npz, which training never sees; biharmonic on the same images: 19.10 dB,
-rgb_dist 43.0, ssim 0.942):
+Results (2-core CPU, 2026-11-22 and -29) were measured on the development copy of the CIFAR-10
+training images (README, "Data": the same 50,000 images in another order, so its last 2,000
+are other images than prepare's): validation = its last 2,000, which training never sees;
+biharmonic on the same images: 19.10 dB, rgb_dist 43.0, ssim 0.942. The `best` row is
+re-measured on prepare's split below (RE-MEASURED).
   best:  python -m inpaintjax.main --config=configs/unet.py:best --workdir=runs/unet_best \
-           --config.data.name=npz:../shared/data/cifar10_train.npz --config.data.holdout=0.04
-         python -m inpaintjax.evaluate --workdir=runs/unet_best --data=npz:HOLDOUT.npz
-         (HOLDOUT.npz = the last 2,000 images of cifar10_train.npz.) 6,500 steps, 73 min on
+           --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
+         python -m inpaintjax.evaluate --workdir=runs/unet_best --data=npz:data/cifar10_train.npz@48000:
+         6,500 steps, 73 min on
          this 2-core CPU (1.48 step/s; alone but for a few test runs), 2026-11-30: hole_psnr
          20.52 dB, ssim 0.953, ssim_seed 0.950, rgb_dist 36.4, maem 0.259, sharpness 0.62
          (+1.42 dB over biharmonic on the same images). One pass (flip_average=False, the same
@@ -60,7 +63,7 @@ rgb_dist 43.0, ssim 0.942):
          (--config.optim.learning_rate=1e-3, 6,500 steps, 70 min alone): 20.36 dB flip-averaged,
          20.30 one pass, ssim 0.952: no better.
   mnist: python -m inpaintjax.main --config=configs/unet.py:mnist --workdir=runs/unet_mnist \
-           --config.data.name=npz:../shared/data/mnist_dev.npz --config.data.holdout=0.2
+           --config.data.name=npz:data/mnist_test.npz@:5000 --config.data.holdout=0.2
          (train on the first 1,000 of the first 4,000, evaluate on the last 1,000), stopped at
          800 of 1,600 steps: hole_psnr 14.51 dB, ssim 0.944, ssim_seed 0.943, rgb_dist 37.1
          (biharmonic on the same images: 9.42 dB, ssim 0.861).

@@ -22,6 +22,18 @@ def npz_file(tmp_path):
   return str(path)
 
 
+def test_npz_rows(npz_file):
+  full = sources.load_npz(npz_file)
+  tail = sources.load_npz(f'{npz_file}@-10:')
+  np.testing.assert_array_equal(tail.images, full.images[40:])
+  np.testing.assert_array_equal(tail.labels, full.labels[40:])
+  assert len(sources.load_npz(f'{npz_file}@:5')) == 5 and len(sources.load_npz(f'{npz_file}@5:7')) == 2
+  with pytest.raises(sources.DataError, match='rows must be @A:B'):
+    sources.load_npz(f'{npz_file}@five')
+  with pytest.raises(sources.DataError, match='is empty'):
+    sources.load_npz(f'{npz_file}@60:')
+
+
 def test_npz_with_holdout(npz_file):
   cfg = data_cfg(name=f'npz:{npz_file}', holdout=0.2, eval_limit=0)
   train, evals = sources.load_split(cfg, 'train'), sources.load_split(cfg, 'eval')

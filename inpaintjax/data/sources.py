@@ -4,7 +4,8 @@
   * a TFDS name (`cifar10`, `mnist`, `fashion_mnist`, `kmnist`, ...), read
     through `tfds.data_source` (array_record, no TensorFlow needed to read);
   * `npz:PATH`, a file with `images` (uint8, N×H×W×C or N×H×W) and optional
-    `labels`, like the files in the project's shared data folder;
+    `labels`, as `python -m inpaintjax.data.prepare NAME` writes them; `npz:PATH@A:B` keeps
+    rows A..B-1 (`@48000:` the last 2,000 of 50,000, `@:5000` the first 5,000);
   * several of those joined with '+' (`npz:a.npz+npz:b.npz`), concatenated in order;
   * `embedded`: deterministic crops of the photos that ship inside the
     scikit-image wheel, so every config runs offline. Train and test crops
@@ -67,8 +68,23 @@ def check_images(images, what='images') -> np.ndarray:
   return images
 
 
+def parse_rows(spec: str) -> tuple[str, slice | None]:
+  """'PATH@A:B' → (PATH, slice(A, B)): rows A..B-1, Python's slice rules (negative counts from
+  the end, either bound may be left out); 'PATH' → (PATH, None)."""
+  path, at, rows = spec.rpartition('@') if '@' in spec else (spec, '', '')
+  if not at:
+    return spec, None
+  try:
+    start, stop = (int(x) if x else None for x in rows.split(':'))
+  except ValueError:
+    raise DataError(f'{spec!r}: rows must be @A:B, e.g. @48000: or @:5000 or @-2000:.') from None
+  return path, slice(start, stop)
+
+
 def load_npz(path: str) -> Dataset:
-  """Reads `images` and optional `labels` from an npz file."""
+  """Reads `images` and optional `labels` from an npz file; 'PATH@A:B' keeps rows A..B-1."""
+  spec = path
+  path, rows = parse_rows(path)
   if not os.path.exists(path):
     raise FileNotFoundError(f'npz dataset not found: {path}')
   try:
@@ -81,10 +97,12 @@ def load_npz(path: str) -> Dataset:
     if 'images' in str(e):
       raise
     raise DataError(f'{path} is not a readable npz file: {e}') from e
-  images = check_images(images, f'{path}:images')
   if labels is not None and len(labels) != len(images):
     raise DataError(f'{path}: {len(labels)} labels for {len(images)} images.')
-  return Dataset(images, labels, f'npz:{path}')
+  if rows is not None:
+    images, labels = images[rows], None if labels is None else labels[rows]
+  images = check_images(images, f'{spec}:images')
+  return Dataset(images, labels, f'npz:{spec}')
 
 
 @functools.cache
