@@ -100,8 +100,8 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
   return means
 
 
-def main(argv=None) -> int:
-  """Command-line entry point; bad input ends with a one-line error, not a traceback."""
+def build_parser() -> argparse.ArgumentParser:
+  """The command's flags (the tests parse every documented command line with it)."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.evaluate', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument('--workdir', default='', help='A training run folder.')
@@ -123,6 +123,12 @@ def main(argv=None) -> int:
   p.add_argument('--runs', nargs='+', default=[], help='Runs for one leaderboard.')
   p.add_argument('--baselines', default='',
                  help="Classical methods for the leaderboard: 'all' or a comma list.")
+  return p
+
+
+def main(argv=None) -> int:
+  """Command-line entry point; bad input ends with a one-line error, not a traceback."""
+  p = build_parser()
   args = vars(p.parse_args(argv))
   run_list, baselines_spec = args.pop('runs'), args.pop('baselines')
   try:

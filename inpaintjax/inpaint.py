@@ -218,8 +218,8 @@ def run(image: str, mask: str, out: str, workdir: str = '', baseline: str = '',
   return notes
 
 
-def main(argv=None) -> int:
-  """Command-line entry point; bad input ends with a one-line error, not a traceback."""
+def build_parser() -> argparse.ArgumentParser:
+  """The command's flags (the tests parse every documented command line with it)."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.inpaint', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument('--workdir', default='', help='A training run folder.')
@@ -231,6 +231,12 @@ def main(argv=None) -> int:
   p.add_argument('--weights', default='', choices=('', 'ema', 'raw'),
                  help="'ema' (the moving average) or 'raw' (the trained weights); default: the "
                       'average when the run keeps one.')
+  return p
+
+
+def main(argv=None) -> int:
+  """Command-line entry point; bad input ends with a one-line error, not a traceback."""
+  p = build_parser()
   args = p.parse_args(argv)
   try:
     run(**vars(args))

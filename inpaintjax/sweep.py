@@ -92,8 +92,8 @@ def write_report(workdir: str, names: list[str]) -> str:
   return table
 
 
-def main(argv=None) -> int:
-  """Command-line entry point."""
+def build_parser() -> argparse.ArgumentParser:
+  """The command's flags (the tests parse every documented command line with it)."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.sweep', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument('--config', required=True)
@@ -102,6 +102,12 @@ def main(argv=None) -> int:
   p.add_argument('--set', nargs='*', default=[], help='Overrides for every member: a.b=v.')
   p.add_argument('--members', default='', help='Run only these member indices: 0,3,5.')
   p.add_argument('--print', action='store_true', help='Print the command lines only.')
+  return p
+
+
+def main(argv=None) -> int:
+  """Command-line entry point."""
+  p = build_parser()
   args = p.parse_args(argv)
   workdir = args.workdir or os.path.join(
       'runs', f'{config_base.config_name(args.config)}_sweep_{args.sweep}')

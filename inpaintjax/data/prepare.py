@@ -233,14 +233,20 @@ def prepare(name: str, out_dir: str, source: str = '') -> list[str]:
   return written
 
 
-def main(argv=None) -> int:
-  """Command-line entry point; bad input ends with a one-line error and status 2."""
+def build_parser() -> argparse.ArgumentParser:
+  """The command's flags (the tests parse every documented command line with it)."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.data.prepare', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument('name', help=', '.join(SOURCES))
   p.add_argument('--out', default='data', help='Folder for NAME_{train,test}.npz (default data).')
   p.add_argument('--from', dest='source', default='',
                  help='A folder holding the files, the archive itself, or a URL.')
+  return p
+
+
+def main(argv=None) -> int:
+  """Command-line entry point; bad input ends with a one-line error and status 2."""
+  p = build_parser()
   args = p.parse_args(argv)
   try:
     prepare(args.name, args.out, args.source)
