@@ -120,3 +120,19 @@ def test_harmonic_fill_keeps_known_pixels_and_reproduces_linear_ramps():
   known = np.asarray(mask[..., 0]) == 0
   np.testing.assert_array_equal(np.asarray(filled)[0][known[0]], np.asarray(ramp)[0][known[0]])
   assert masks.fill_value('harmonic', None) == 0.0
+
+
+@pytest.mark.parametrize('kind', ['thin', 'medium', 'thick'])
+@pytest.mark.parametrize('size', [28, 32])
+def test_lama_freeform_masks_are_deterministic_and_cover_at_most_half(kind, size):
+  make = jax.jit(masks.make_masks, static_argnums=(0, 2, 3, 4))
+  first = np.asarray(make(kind, jax.random.PRNGKey(3), 200, size, size))
+  again = np.asarray(make(kind, jax.random.PRNGKey(3), 200, size, size))
+  other = np.asarray(make(kind, jax.random.PRNGKey(4), 200, size, size))
+  np.testing.assert_array_equal(first, again)
+  assert first.shape == (200, size, size, 1) and set(np.unique(first)) <= {0.0, 1.0}
+  assert np.any(first != other)
+  coverage = first.mean(axis=(1, 2, 3))
+  assert coverage.min() > 0 and coverage.max() <= 0.5
+  assert 0.1 < coverage.mean() < 0.4  # Documented means: 22-27%.
+  masks.validate_mask(first, (200, size, size, 3))

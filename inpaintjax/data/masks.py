@@ -8,6 +8,7 @@ and 0.0 where it is known. Hole kinds are named by strings, as in PROTOCOL.md:
   `box`       a random axis-aligned rectangle, sides uniform in [H/4, H/2].
   `strokes`   free-form brush strokes (random walks of thick lines) covering
               10-40% of the image.
+  `thin`, `medium`, `thick`   LaMa's free-form masks (data/freeform.py), scaled to the image.
 
 Random holes are a pure function of the key, so the same seed gives the same
 holes for every method on every machine.
@@ -22,9 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inpaintjax.data import freeform
 from inpaintjax.errors import ConfigError
 
-HOLE_KINDS = ('center', 'box', 'strokes')
+HOLE_KINDS = ('center', 'box', 'strokes') + tuple(freeform.KINDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +45,8 @@ def parse_hole(spec: str | Hole) -> Hole:
     return spec
   kind, _, size = str(spec).partition('-')
   if kind not in HOLE_KINDS:
-    raise ValueError(f'Unknown hole kind {spec!r}: expected one of center-M, box, strokes.')
+    raise ValueError(f'Unknown hole kind {spec!r}: expected one of center-M, '
+                     f'{", ".join(HOLE_KINDS[1:])}.')
   if kind == 'center':
     if not size.isdigit() or int(size) < 1:
       raise ValueError(f'Hole {spec!r}: a centre hole needs a positive size, e.g. center-8.')
@@ -135,7 +138,10 @@ def make_masks(hole: str | Hole, key: jax.Array, num: int, height: int,
   hole = parse_hole(hole)
   if hole.kind == 'center':
     return np.broadcast_to(center_mask(height, width, hole.size), (num, height, width, 1))
-  one = box_mask if hole.kind == 'box' else strokes_mask
+  if hole.kind in freeform.KINDS:
+    one = functools.partial(freeform.freeform_mask, kind=hole.kind)
+  else:
+    one = box_mask if hole.kind == 'box' else strokes_mask
   return jax.vmap(lambda k: one(k, height, width))(jax.random.split(key, num))
 
 
