@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from inpaintjax import evaluate, parallel, runs, tasks, train
+from inpaintjax import evaluate, losses, parallel, runs, tasks, train
 from inpaintjax.tasks import autoregressive
 from tests.conftest import load
 from tests.test_train import fixed_batch
@@ -39,6 +39,29 @@ def test_one_step_lowers_the_nll(name):
   after = eval_step(state, batch)
   assert np.isfinite(float(metrics['bits_per_dim']))
   assert float(np.mean(after['loss'])) < float(np.mean(before['loss']))
+
+
+def test_hole_bits_per_dim_counts_only_the_hole_and_is_8_for_uniform_logits():
+
+  rng = np.random.default_rng(0)
+  targets = rng.integers(0, 256, (2, 8, 8, 3))
+  mask = np.zeros((2, 8, 8, 1), np.float32)
+  mask[:, 2:5, 3:6] = 1
+  # Uniform in the hole, certain (and right) everywhere else.
+  logits = np.where(mask[..., None] > 0, 0.0, 50.0 * np.eye(256)[targets])
+  hole = losses.bits_per_dim(jnp.asarray(logits), jnp.asarray(targets), True, jnp.asarray(mask))
+  np.testing.assert_allclose(hole, 8.0, rtol=1e-6)
+  whole = losses.bits_per_dim(jnp.asarray(logits), jnp.asarray(targets), True)
+  np.testing.assert_allclose(whole, 8.0 * 9 / 64, rtol=1e-4)
+  # A plain model's evaluation reports both, from the same logits.
+  config = load('pixelcnn.py:smoke')
+  task = tasks.make(config)
+  batch = fixed_batch(config)
+  state = runs.create_state(task, config, {'image': batch['image']}, parallel.make_mesh())
+  out = jax.jit(task.eval_step)(state, batch)
+  assert {'bits_per_dim', 'hole_bits_per_dim', 'loss'} <= set(out)
+  assert not np.allclose(out['bits_per_dim'], out['hole_bits_per_dim'])
+  assert 7.5 < float(np.mean(out['hole_bits_per_dim'])) < 8.5
 
 
 def test_fill_draws_samples_and_keeps_the_known_pixels():

@@ -89,9 +89,20 @@ def make_task(config, guess=None) -> Task:
     return state.apply_gradients(grads=grads), {'loss': loss, bits_name: loss / jnp.log(2.0)}
 
   def eval_step(state, batch):
+    """Per-example bits/dim: the hole's sub-pixels given every sub-pixel before each in raster
+    order (`hole_bits_per_dim`, when the batch has a mask) and, for a plain model, the whole
+    image's (`bits_per_dim`); the loss is the trained one."""
     x, targets = quantise(batch['image'].astype(jnp.float32) / 255.0)
-    loss = nll(state.params, x, targets, batch.get('mask') if cond else None)
-    return {'loss': loss, bits_name: loss / jnp.log(2.0)}
+    mask = batch.get('mask')
+    extra = {'context': context(x, mask)} if cond else {}
+    logits = model.apply({'params': state.params}, x, train=False, **extra)
+    out = {}
+    if mask is not None:
+      out['hole_bits_per_dim'] = losses.bits_per_dim(logits, targets, True, mask)
+    if not cond:
+      out['bits_per_dim'] = losses.bits_per_dim(logits, targets, True)
+    out['loss'] = out[bits_name] * jnp.log(2.0)
+    return out
 
   def inpaint(state, images, mask, rng):
     x = quantise(images)[0]
