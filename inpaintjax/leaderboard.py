@@ -44,6 +44,64 @@ def _unique_names(runs: list[str]) -> list[str]:
           if names.count(n) > 1 else n for r, n in zip(runs, names)]
 
 
+def load(runs: list[str], baselines_spec='', data: str = '', limit: int = 0,
+         flip_average: str = '', weights: str = ''):
+  """(the runs as (name, workdir, config, task, state), the baseline names, the images).
+
+  The images are `--data`'s (default: the first run's own evaluation split), checked against
+  every run's training size.
+  """
+  methods = baseline_names(baselines_spec) if baselines_spec else []
+  if not runs and not methods:
+    raise ValueError('Nothing to score: give --runs and/or --baselines.')
+  loaded = []
+  for name, workdir in zip(_unique_names(runs), runs):
+    config, task, state = read_run(workdir, flip_setting(flip_average), weights)
+    if task.inpaint is None:
+      raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
+    loaded.append((name, workdir, config, task, state))
+  if data:
+    ds = scoring.eval_dataset(data, limit, loaded[0][2].data.channels if loaded else 0)
+  elif loaded:
+    ds = sources.load_split(loaded[0][2].data, 'eval')
+    ds = sources.Dataset(ds.images[:limit] if limit else ds.images, None, ds.name)
+  else:
+    raise ValueError('--baselines alone needs --data (e.g. npz:PATH, cifar10, embedded).')
+  for _, workdir, config, _, _ in loaded:
+    size = (config.data.image_size, config.data.image_size, config.data.channels)
+    if tuple(ds.images.shape[1:]) != size:
+      raise ValueError(f'{workdir} was trained on {size[0]}×{size[1]}×{size[2]} images; '
+                       f'{ds.name} has {"×".join(map(str, ds.images.shape[1:]))}.')
+  return loaded, methods, ds
+
+
+def score_all(loaded, methods, ds, hole: str, seed: int, batch_size: int):
+  """Every run and baseline on the same images and holes: ({method: metrics}, grid columns).
+
+  Runs whose evaluation reports bits/dim (autoregressive models) get their hole bits/dim too.
+  """
+  mask = scoring.eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
+  mesh = parallel.make_mesh() if loaded else None
+  predictors = {name: scoring.model_predictor(task, state, mesh, seed)
+                for name, _, _, task, state in loaded}
+  predictors.update({method: scoring.baseline_predictor(method) for method in methods})
+  batch = scoring.device_batch_size(batch_size)
+  rows, columns = {}, {}
+  for name, predict in predictors.items():
+    start = time.time()
+    rows[name], grid = scoring.score(predict, ds.images, mask, batch)
+    rows[name]['seconds'] = time.time() - start
+    columns.setdefault('masked', grid['masked'])
+    columns[name] = grid['composited']
+    truth = grid['truth']
+  for name, _, _, task, state in loaded:
+    extras = {'mask': mask, 'key': scoring.eval_keys(seed, len(ds))}
+    losses = scoring.eval_losses(task, state, ds.images, extras, batch, mesh)
+    rows[name].update({k: v for k, v in losses.items() if k.endswith('bits_per_dim')})
+  columns['truth'] = truth
+  return dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr'])), columns
+
+
 def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = '',
         weights: str = '') -> dict[str, dict[str, float]]:
@@ -53,46 +111,9 @@ def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limi
   `weights` 'ema' / 'raw' picks every run's averaged or trained weights ('' = the average
   where a run keeps one).
   """
-  methods = baseline_names(baselines_spec) if baselines_spec else []
-  if not runs and not methods:
-    raise ValueError('Nothing to score: give --runs and/or --baselines.')
-  loaded = []
-  for workdir in runs:
-    config, task, state = read_run(workdir, flip_setting(flip_average), weights)
-    if task.inpaint is None:
-      raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
-    loaded.append((config, task, state))
-  if data:
-    channels = loaded[0][0].data.channels if loaded else 0
-    ds = scoring.eval_dataset(data, limit, channels)
-  elif loaded:
-    ds = sources.load_split(loaded[0][0].data, 'eval')
-    ds = sources.Dataset(ds.images[:limit] if limit else ds.images, None, ds.name)
-  else:
-    raise ValueError('--baselines alone needs --data (e.g. npz:PATH, cifar10, embedded).')
-  hole = hole or (str(loaded[0][1].hole) if loaded and loaded[0][1].hole else 'center-8')
-  mask = scoring.eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
-  predictors = {}
-  mesh = parallel.make_mesh() if loaded else None
-  for name, workdir, (config, task, state) in zip(_unique_names(runs), runs, loaded):
-    size = (config.data.image_size, config.data.image_size, config.data.channels)
-    if tuple(ds.images.shape[1:]) != size:
-      raise ValueError(f'{workdir} was trained on {size[0]}×{size[1]}×{size[2]} images; '
-                       f'{ds.name} has {"×".join(map(str, ds.images.shape[1:]))}.')
-    predictors[name] = scoring.model_predictor(task, state, mesh, seed)
-  for method in methods:
-    predictors[method] = scoring.baseline_predictor(method)
-  rows, columns = {}, {}
-  for name, predict in predictors.items():
-    start = time.time()
-    rows[name], grid = scoring.score(predict, ds.images, mask,
-                                      scoring.device_batch_size(batch_size))
-    rows[name]['seconds'] = time.time() - start
-    columns.setdefault('masked', grid['masked'])
-    columns[name] = grid['composited']
-    truth = grid['truth']
-  columns['truth'] = truth
-  rows = dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr']))
+  loaded, methods, ds = load(runs, baselines_spec, data, limit, flip_average, weights)
+  hole = hole or (str(loaded[0][3].hole) if loaded and loaded[0][3].hole else 'center-8')
+  rows, columns = score_all(loaded, methods, ds, hole, seed, batch_size)
   header = (f'{ds.name}, {len(ds)} images, hole {masks.parse_hole(hole)} (seed {seed}); '
             'best hole_psnr first' + (f'; flip_average {flip_average} for every run'
                                       if flip_average else '')

@@ -141,6 +141,34 @@ def hole_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[str
           'maem': maem, 'ssim': ssim}
 
 
+def image_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[str, jax.Array]:
+  """Whole-image PSNR and L1 of the composited image, and the hole's own SSIM, per image.
+
+  The counterparts of `hole_metrics`' hole-only PSNR / L1 and whole-image SSIM, for tables that
+  show both readings side by side (the benchmark across hole kinds):
+    image_psnr, image_l1: over every pixel of the composited, quantized image (the known
+      pixels are exact, so these rise as the hole shrinks);
+    hole_ssim: the SSIM map (the same window as `ssim`) averaged over the hole pixels whose
+      11×11 window fits in the image; NaN where none does (a hole only in the 5-px border).
+  """
+  _check_shapes(pred, truth, mask)
+  truth = truth.astype(jnp.float32)
+  pred_q = _to_levels(composite(pred.astype(jnp.float32), truth, mask))
+  truth_q = _to_levels(truth)
+  diff = (pred_q - truth_q) / 255.0
+  mse = jnp.mean(jnp.square(diff), axis=(1, 2, 3))
+  ssim_map = dm_pix.ssim(pred_q / 255.0, truth_q / 255.0, max_val=1.0, return_map=True,
+                         **SSIM_KWARGS)
+  crop = (mask.shape[1] - ssim_map.shape[1]) // 2
+  hole = (mask[:, crop:crop + ssim_map.shape[1], crop:crop + ssim_map.shape[2]] > 0.5)
+  hole = jnp.broadcast_to(hole, ssim_map.shape).astype(jnp.float32)
+  counted = jnp.sum(hole, axis=(1, 2, 3))
+  hole_ssim = jnp.where(counted > 0, jnp.sum(ssim_map * hole, axis=(1, 2, 3))
+                        / jnp.maximum(counted, 1.0), jnp.nan)
+  return {'image_psnr': -10.0 * jnp.log10(jnp.maximum(mse, MSE_FLOOR)),
+          'image_l1': jnp.mean(jnp.abs(diff), axis=(1, 2, 3)), 'hole_ssim': hole_ssim}
+
+
 def ssim_seed(raw_pred: jax.Array, truth: jax.Array) -> jax.Array:
   """The SSIM figure one source reports: (SSIM + 1) / 2 on [-1, 1] images, max_val 2.
 

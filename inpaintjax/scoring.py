@@ -35,6 +35,7 @@ def eval_masks(hole, seed: int, num: int, height: int, width: int) -> np.ndarray
 @jax.jit
 def _per_image(raw, truth, mask):
   per = metrics.hole_metrics(raw, truth, mask)
+  per.update(metrics.image_metrics(raw, truth, mask))
   per['ssim_seed'] = metrics.ssim_seed(raw, truth)
   # Hole gradient magnitude over the truth's: < 1 blurrier, > 1 noisier (GAN vs L2 study).
   per['sharpness'] = metrics.sharpness_ratio(raw, truth, mask)
@@ -63,7 +64,8 @@ def score(predict, images_u8: np.ndarray, mask: np.ndarray, batch_size: int,
       m, t = batch['mask'][rows], truth[rows]
       grid = {'masked': t * (1 - m) + 0.5 * m, 'output': raw_np,
               'composited': np.asarray(metrics.composite(raw_np, t, m)), 'truth': t}
-  means = {k: float(np.mean(np.concatenate(v))) for k, v in per_image.items()}
+  # nanmean: hole_ssim is undefined (NaN) for a hole that lies only in the image's border.
+  means = {k: float(np.nanmean(np.concatenate(v))) for k, v in per_image.items()}
   means['num_images'] = len(images_u8)
   return means, grid
 

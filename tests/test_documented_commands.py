@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from inpaintjax import config_base, config_check, evaluate, inpaint, main, sweep
+from inpaintjax import benchmark, config_base, config_check, evaluate, inpaint, main, sweep
 from inpaintjax.data import prepare, sources
 from tests.conftest import REPO
 
@@ -110,6 +110,9 @@ def test_documented_command_parses(checkout, monkeypatch, doc, cmd):
     check_data_files(parsed.set)
   elif module == 'inpaintjax.evaluate':
     parsed = evaluate.build_parser().parse_args(args)
+    check_data_files([parsed.data])
+  elif module == 'inpaintjax.benchmark':
+    parsed = benchmark.build_parser().parse_args(args)
     check_data_files([parsed.data])
   elif module == 'inpaintjax.inpaint':
     inpaint.build_parser().parse_args(args)

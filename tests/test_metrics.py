@@ -162,3 +162,24 @@ def test_empty_hole_raises():
     metrics.hole_metrics(pred, truth, mask)
   with pytest.raises(ValueError, match='no hole pixel'):
     metrics.validate(pred, truth, mask)
+
+
+def test_image_metrics_whole_image_psnr_l1_and_hole_ssim():
+  pred, truth, mask = _random_case(5)
+  got = metrics.image_metrics(pred, truth, mask)
+  comp = np.asarray(metrics.quantize(metrics.composite(pred, truth, mask)))
+  diff = comp - np.asarray(metrics.quantize(truth))
+  np.testing.assert_allclose(got['image_psnr'], -10 * np.log10(np.mean(diff ** 2, axis=(1, 2, 3))),
+                             rtol=1e-4)
+  np.testing.assert_allclose(got['image_l1'], np.mean(np.abs(diff), axis=(1, 2, 3)), rtol=1e-4)
+  hole = metrics.hole_metrics(pred, truth, mask)
+  assert np.all(np.asarray(got['image_psnr']) > np.asarray(hole['hole_psnr']))  # Known = exact.
+  centre = np.zeros_like(mask)
+  centre[:, 6:10, 6:10] = 1  # Inside the 6×6 block of window centres that fit in 16×16.
+  perfect = metrics.image_metrics(truth, truth, centre)
+  np.testing.assert_allclose(perfect['hole_ssim'], 1.0, atol=1e-5)
+  np.testing.assert_allclose(perfect['image_psnr'], 100.0, rtol=1e-6)
+  assert np.all(np.asarray(metrics.image_metrics(pred, truth, centre)['hole_ssim']) < 0.9)
+  border = np.zeros_like(mask)
+  border[:, :3, :3] = 1  # No 11×11 window centred in this hole fits: undefined, not 0 or 1.
+  assert np.all(np.isnan(np.asarray(metrics.image_metrics(pred, truth, border)['hole_ssim'])))

@@ -1,0 +1,32 @@
+"""The benchmark across hole kinds: every table, grid and figure, on smoke runs."""
+
+import json
+
+import numpy as np
+
+from inpaintjax import benchmark, train
+from tests.conftest import load
+
+
+def test_benchmark_on_smoke_runs_writes_every_table(tmp_path):
+  unet, pixelcnn = str(tmp_path / 'unet'), str(tmp_path / 'pixelcnn')
+  train.train_and_evaluate(load('unet.py:smoke'), unet)
+  train.train_and_evaluate(load('pixelcnn.py:smoke', **{'data.image_size': 32}), pixelcnn)
+  out = tmp_path / 'bench'
+  results = benchmark.run([unet, pixelcnn], 'biharmonic,telea', 'center-8,thin,box',
+                          'embedded', limit=6, out=str(out))
+  assert list(results) == ['center-8', 'thin', 'box']
+  text = (out / 'benchmark.md').read_text()
+  for kind in results:
+    rows = results[kind]
+    assert set(rows) == {'unet', 'pixelcnn', 'biharmonic', 'telea'}
+    for name, r in rows.items():
+      assert r['image_psnr'] > r['hole_psnr'] and r['num_images'] == 6, (kind, name)
+    assert 'hole_bits_per_dim' in rows['pixelcnn'] and 'hole_bits_per_dim' not in rows['unet']
+    assert f'### {kind}' in text and (out / f'grid_{kind}.png').stat().st_size > 0
+  assert '| method | PSNR hole | PSNR image | SSIM hole |' in text
+  saved = json.loads((out / 'benchmark.json').read_text())
+  assert saved['holes'] == ['center-8', 'thin', 'box']
+  np.testing.assert_allclose(saved['results']['thin']['telea']['hole_psnr'],
+                             results['thin']['telea']['hole_psnr'])
+  assert benchmark.main(['--runs', unet, '--holes=center-40', '--data=embedded']) == 2
