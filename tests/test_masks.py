@@ -136,3 +136,17 @@ def test_lama_freeform_masks_are_deterministic_and_cover_at_most_half(kind, size
   assert coverage.min() > 0 and coverage.max() <= 0.5
   assert 0.1 < coverage.mean() < 0.4  # Documented means: 22-27%.
   masks.validate_mask(first, (200, size, size, 3))
+
+
+def test_a_hole_mix_draws_each_mask_from_one_of_its_kinds():
+  hole = masks.parse_hole('center-8, thin,box')
+  assert hole.kind == 'mix' and str(hole) == 'center-8,thin,box'
+  made = np.asarray(jax.jit(masks.make_masks, static_argnums=(0, 2, 3, 4))(
+      hole, jax.random.PRNGKey(0), 120, 32, 32))
+  centre = masks.center_mask(32, 32, 8)
+  is_centre = np.all(made == centre, axis=(1, 2, 3))
+  assert 20 < is_centre.sum() < 60  # About a third of 120.
+  coverage = made.mean(axis=(1, 2, 3))
+  assert coverage.min() > 0 and coverage.max() <= 0.5
+  with pytest.raises(Exception, match='does not fit'):
+    masks.check_fits('thin,center-40', 32, 32)

@@ -31,18 +31,27 @@ HOLE_KINDS = ('center', 'box', 'strokes') + tuple(freeform.KINDS)
 
 @dataclasses.dataclass(frozen=True)
 class Hole:
-  """A parsed hole specification: a kind and, for `center`, its size."""
+  """A parsed hole specification: a kind and, for `center`, its size; a mix ('center-8,thin':
+  kind 'mix') holds its kinds in `parts`."""
   kind: str
   size: int = 0
+  parts: tuple = ()
 
   def __str__(self):
+    if self.kind == 'mix':
+      return ','.join(map(str, self.parts))
     return f'center-{self.size}' if self.kind == 'center' else self.kind
 
 
 def parse_hole(spec: str | Hole) -> Hole:
-  """Parses 'center-8', 'box' or 'strokes' into a `Hole`; errors name the problem."""
+  """Parses 'center-8', 'box', 'thin', ... into a `Hole`, and a comma list of them into a mix
+  (each mask of a mix is of one of its kinds, drawn uniformly per mask); errors name the
+  problem."""
   if isinstance(spec, Hole):
     return spec
+  if ',' in str(spec):
+    parts = tuple(parse_hole(part.strip()) for part in str(spec).split(',') if part.strip())
+    return parts[0] if len(parts) == 1 else Hole('mix', 0, parts)
   kind, _, size = str(spec).partition('-')
   if kind not in HOLE_KINDS:
     raise ValueError(f'Unknown hole kind {spec!r}: expected one of center-M, '
@@ -59,6 +68,8 @@ def parse_hole(spec: str | Hole) -> Hole:
 def check_fits(hole: str | Hole, height: int, width: int) -> None:
   """Raises ConfigError (naming `hole`) when the hole cannot be cut from height×width images."""
   parsed = parse_hole(hole)
+  for part in parsed.parts:
+    check_fits(part, height, width)
   if parsed.kind == 'center' and parsed.size >= min(height, width):
     raise ConfigError(f'hole={hole!r} does not fit the data\'s {height}×{width} images: a '
                       f'centre hole must be smaller than {min(height, width)} px.')
@@ -138,11 +149,21 @@ def make_masks(hole: str | Hole, key: jax.Array, num: int, height: int,
   hole = parse_hole(hole)
   if hole.kind == 'center':
     return np.broadcast_to(center_mask(height, width, hole.size), (num, height, width, 1))
+  return jax.vmap(lambda k: _one_mask(hole, k, height, width))(jax.random.split(key, num))
+
+
+def _one_mask(hole: Hole, key, height: int, width: int) -> jnp.ndarray:
+  """One (H, W, 1) mask of `hole`'s kind (a mix: of one of its kinds, picked by the key)."""
+  if hole.kind == 'mix':
+    k_pick, k_mask = jax.random.split(key)
+    branches = [functools.partial(_one_mask, part, height=height, width=width)
+                for part in hole.parts]
+    return jax.lax.switch(jax.random.randint(k_pick, (), 0, len(branches)), branches, k_mask)
+  if hole.kind == 'center':
+    return jnp.asarray(center_mask(height, width, hole.size))
   if hole.kind in freeform.KINDS:
-    one = functools.partial(freeform.freeform_mask, kind=hole.kind)
-  else:
-    one = box_mask if hole.kind == 'box' else strokes_mask
-  return jax.vmap(lambda k: one(k, height, width))(jax.random.split(key, num))
+    return freeform.freeform_mask(key, height, width, hole.kind)
+  return (box_mask if hole.kind == 'box' else strokes_mask)(key, height, width)
 
 
 def apply_mask(images: jnp.ndarray, mask: jnp.ndarray, fill) -> jnp.ndarray:
