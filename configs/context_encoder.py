@@ -293,3 +293,17 @@ def get_config(arg=None):
     c.critic.update(channels=4, depth=2)
     config_base.make_smoke(c)
   return c
+
+
+def get_sweep(name):
+  """Lists of config overrides ({dotted key: value}) for the sweep `name`.
+
+  bottleneck: the source's Table 1 (bottleneck 256 / 512 / 1,024 / 2,048 units, train and
+  validation L2), on the default (`l2`) context encoder:
+    python -m inpaintjax.sweep --config=configs/context_encoder.py --sweep=bottleneck \
+      --workdir=runs/ce_bottleneck --set data.name=npz:data/cifar10_train.npz data.holdout=0.04
+  Not run yet.
+  """
+  if name == 'bottleneck':
+    return [{'model.bottleneck_units': units} for units in (256, 512, 1024, 2048)]
+  raise ValueError(f"Unknown sweep {name!r}; known: 'bottleneck'.")
