@@ -73,7 +73,7 @@ def test_sigkill_twice_once_mid_save_and_sigterm_resume_bit_identical(tmp_path):
   assert sent and rc == -signal.SIGKILL, out[-2000:]
   # Second kill: at a random moment after the resumed run passes its next checkpoint.
   first = max(finished_steps(steps_on_disk(killed)))
-  wait = random.Random(0).uniform(0.0, 0.5)
+  wait = random.Random(0).uniform(0.0, 0.2)
   def later(names, deadline=[]):  # pylint: disable=dangerous-default-value
     if not deadline and finished_steps(names) and max(finished_steps(names)) > first:
       deadline.append(time.time() + wait)
