@@ -21,9 +21,9 @@ def test_trains_on_strokes_and_is_scored_on_boxes(tmp_path, name):
 
 def test_trains_on_a_mix_of_hole_kinds_and_is_scored_on_each(tmp_path):
   workdir = str(tmp_path / 'run')
-  trained = train.train_and_evaluate(load('unet.py:smoke', hole='center-8,thin,thick',
+  trained = train.train_and_evaluate(load('unet.py:smoke', hole='center-8,box',
                                           num_steps=2, eval_every=2), workdir)
   assert np.isfinite(trained['hole_psnr'])
   scores = [evaluate.run(workdir=workdir, hole=kind, limit=8)['hole_psnr']
-            for kind in ('center-8', 'thin')]
+            for kind in ('center-8', 'box')]
   assert all(np.isfinite(scores)) and scores[0] != scores[1]
