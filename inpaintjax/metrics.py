@@ -108,6 +108,8 @@ def hole_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[str
       maem: fraction of hole channel values within +-5 of the truth on 0-255.
       ssim: whole-image SSIM of the composited image (Gaussian window 11, sigma 1.5,
         data range 1), averaged over channels.
+      image_psnr, image_l1, hole_ssim: the whole-image and hole-only counterparts
+        (see `image_metrics`).
 
   Raises:
     ValueError: see `validate`; the empty-hole check only runs on concrete masks.
@@ -136,29 +138,21 @@ def hole_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[str
   close = (jnp.abs(diff) <= MAEM_TOLERANCE).astype(jnp.float32)
   maem = hole_sum(close) / n_values
   psnr = -10.0 * jnp.log10(jnp.maximum(mse, MSE_FLOOR))
-  ssim = dm_pix.ssim(pred_q / 255.0, truth_q / 255.0, max_val=1.0, **SSIM_KWARGS)
-  return {'hole_psnr': psnr, 'hole_mse': mse, 'hole_l1': l1, 'rgb_dist': rgb_dist,
-          'maem': maem, 'ssim': ssim}
-
-
-def image_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[str, jax.Array]:
-  """Whole-image PSNR and L1 of the composited image, and the hole's own SSIM, per image.
-
-  The counterparts of `hole_metrics`' hole-only PSNR / L1 and whole-image SSIM, for tables that
-  show both readings side by side (the benchmark across hole kinds):
-    image_psnr, image_l1: over every pixel of the composited, quantized image (the known
-      pixels are exact, so these rise as the hole shrinks);
-    hole_ssim: the SSIM map (the same window as `ssim`) averaged over the hole pixels whose
-      11×11 window fits in the image; NaN where none does (a hole only in the 5-px border).
-  """
-  _check_shapes(pred, truth, mask)
-  truth = truth.astype(jnp.float32)
-  pred_q = _to_levels(composite(pred.astype(jnp.float32), truth, mask))
-  truth_q = _to_levels(truth)
-  diff = (pred_q - truth_q) / 255.0
-  mse = jnp.mean(jnp.square(diff), axis=(1, 2, 3))
+  # One SSIM map serves the whole-image SSIM (its mean, as dm_pix.ssim) and the hole's.
   ssim_map = dm_pix.ssim(pred_q / 255.0, truth_q / 255.0, max_val=1.0, return_map=True,
                          **SSIM_KWARGS)
+  out = {'hole_psnr': psnr, 'hole_mse': mse, 'hole_l1': l1, 'rgb_dist': rgb_dist,
+         'maem': maem, 'ssim': jnp.mean(ssim_map, axis=(1, 2, 3))}
+  out.update(_image_readings(diff / 255.0, ssim_map, mask))
+  return out
+
+
+IMAGE_KEYS = ('image_psnr', 'image_l1', 'hole_ssim')
+
+
+def _image_readings(diff, ssim_map, mask) -> dict[str, jax.Array]:
+  """Whole-image PSNR / L1 of the composited image and the hole's SSIM (see image_metrics)."""
+  mse = jnp.mean(jnp.square(diff), axis=(1, 2, 3))
   crop = (mask.shape[1] - ssim_map.shape[1]) // 2
   hole = (mask[:, crop:crop + ssim_map.shape[1], crop:crop + ssim_map.shape[2]] > 0.5)
   hole = jnp.broadcast_to(hole, ssim_map.shape).astype(jnp.float32)
@@ -167,6 +161,21 @@ def image_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[st
                         / jnp.maximum(counted, 1.0), jnp.nan)
   return {'image_psnr': -10.0 * jnp.log10(jnp.maximum(mse, MSE_FLOOR)),
           'image_l1': jnp.mean(jnp.abs(diff), axis=(1, 2, 3)), 'hole_ssim': hole_ssim}
+
+
+def image_metrics(pred: jax.Array, truth: jax.Array, mask: jax.Array) -> dict[str, jax.Array]:
+  """Whole-image PSNR and L1 of the composited image, and the hole's own SSIM, per image.
+
+  The counterparts of `hole_metrics`' hole-only PSNR / L1 and whole-image SSIM (which
+  `hole_metrics` returns too, from the same SSIM map), for tables that show both readings
+  side by side (the benchmark across hole kinds):
+    image_psnr, image_l1: over every pixel of the composited, quantized image (the known
+      pixels are exact, so these rise as the hole shrinks);
+    hole_ssim: the SSIM map (the same window as `ssim`) averaged over the hole pixels whose
+      11×11 window fits in the image; NaN where none does (a hole only in the 5-px border).
+  """
+  every = hole_metrics(pred, truth, mask)
+  return {k: every[k] for k in IMAGE_KEYS}
 
 
 def ssim_seed(raw_pred: jax.Array, truth: jax.Array) -> jax.Array:

@@ -35,7 +35,6 @@ def eval_masks(hole, seed: int, num: int, height: int, width: int) -> np.ndarray
 @jax.jit
 def _per_image(raw, truth, mask):
   per = metrics.hole_metrics(raw, truth, mask)
-  per.update(metrics.image_metrics(raw, truth, mask))
   per['ssim_seed'] = metrics.ssim_seed(raw, truth)
   # Hole gradient magnitude over the truth's: < 1 blurrier, > 1 noisier (GAN vs L2 study).
   per['sharpness'] = metrics.sharpness_ratio(raw, truth, mask)
