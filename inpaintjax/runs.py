@@ -80,17 +80,22 @@ def check_writable(workdir: str) -> None:
 
   A folder made for the proof is removed again: nothing is left behind until the run starts.
   """
-  probe = os.path.join(workdir, '.write_test')
+  # One probe per process: the processes of a multi-host run share the workdir and would
+  # otherwise delete each other's probe.
+  probe = os.path.join(workdir, f'.write_test.{os.getpid()}.{jax.process_index()}')
   existed = os.path.isdir(workdir)
   try:
     os.makedirs(workdir, exist_ok=True)
     with open(probe, 'w') as f:
       f.write('ok')
     os.remove(probe)
-    if not existed:
-      os.rmdir(workdir)
   except OSError as e:
     raise RunError(f'--workdir={workdir} cannot be written: {e.strerror or e}.') from e
+  if not existed:
+    try:
+      os.rmdir(workdir)
+    except OSError:
+      pass  # another process of the same run has started writing into it
 
 
 def _write_json(path: str, text: str) -> None:
