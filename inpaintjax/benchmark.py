@@ -2,7 +2,7 @@
 
   python -m inpaintjax.benchmark --runs RUN1 RUN2 ... [--baselines all] \
       --holes=center-8,center-16,thin,thick,box --data=npz:data/cifar10_train.npz@48000: \
-      [--limit=N] [--seed=S] [--weights=ema|raw] --out=DIR
+      [--limit=N] [--seed=S] [--weights=ema|raw] [--flip_average=on|off] --out=DIR
 
 For each hole kind, every method is scored by `leaderboard.score_all` (the evaluator's
 scoring: the same images, the same holes from `--seed`) and the command writes one markdown
@@ -44,7 +44,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
 
 def run(runs: list[str], baselines_spec: str = '', holes: str = 'center-8', data: str = '',
         limit: int = 0, seed: int = 0, batch_size: int = 250, out: str = '',
-        weights: str = '') -> dict[str, dict[str, dict[str, float]]]:
+        weights: str = '', flip_average: str = '') -> dict[str, dict[str, dict[str, float]]]:
   """Scores every method on every hole kind; writes the tables, grids and JSON; returns
   {hole: {method: metrics}}."""
   kinds = [h.strip() for h in holes.split(',') if h.strip()]
@@ -52,7 +52,8 @@ def run(runs: list[str], baselines_spec: str = '', holes: str = 'center-8', data
     raise ConfigError('--holes names no hole kind (e.g. center-8,thin,thick).')
   for kind in kinds:
     masks.parse_hole(kind)
-  loaded, methods, ds = leaderboard.load(runs, baselines_spec, data, limit, '', weights)
+  loaded, methods, ds = leaderboard.load(runs, baselines_spec, data, limit, flip_average,
+                                        weights)
   for kind in kinds:
     masks.check_fits(kind, *ds.images.shape[1:3])
   out = out or os.path.join('runs', 'benchmark')
@@ -73,7 +74,8 @@ def run(runs: list[str], baselines_spec: str = '', holes: str = 'center-8', data
     f.write('\n\n'.join(sections) + '\n')
   with open(os.path.join(out, 'benchmark.json'), 'w') as f:
     json.dump({'data': ds.name, 'num_images': len(ds), 'seed': seed, 'holes': kinds,
-               'weights': weights or 'default', 'results': results}, f, indent=2)
+               'weights': weights or 'default', 'flip_average': flip_average or 'default',
+               'results': results}, f, indent=2)
   return results
 
 
@@ -90,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument('--seed', type=int, default=0, help='Seed of the random holes.')
   p.add_argument('--batch_size', type=int, default=250)
   p.add_argument('--weights', default='', choices=('', 'ema', 'raw'))
+  p.add_argument('--flip_average', default='', choices=('', 'on', 'off'),
+                 help="Score every run with (on) or without (off) the mirror-image average, "
+                      "whatever its config says (refused for runs that cannot).")
   p.add_argument('--out', default='', help='Folder for the tables, grids and JSON.')
   return p
 
@@ -99,7 +104,7 @@ def main(argv=None) -> int:
   args = build_parser().parse_args(argv)
   try:
     run(args.runs, args.baselines, args.holes, args.data, args.limit, args.seed,
-        args.batch_size, args.out, args.weights)
+        args.batch_size, args.out, args.weights, args.flip_average)
   except (ValueError, FileNotFoundError, ConfigError, DataError, RunError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2

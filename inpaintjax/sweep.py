@@ -8,7 +8,10 @@ overrides. Each member trains in WORKDIR/<member name> with the one trainer
 (so an interrupted sweep resumes member by member), then the command writes
 WORKDIR/results.md (final train loss, validation loss and the family's headline
 metrics per member: PROTOCOL metrics, or classifier accuracies), WORKDIR/plots/<member>.png (validation loss over training, one per
-configuration, as in the source's figures) and WORKDIR/plots/all.png.
+configuration, as in the source's figures) and WORKDIR/plots/all.png. When members vary
+several knobs (a grid), results.md also has the knobs' main effects: for each knob and each of
+its values, the mean validation loss (and headline metric) of the members with that value,
+knobs ordered by how much their values' means differ — which knob matters most.
 `--print` prints the equivalent `python -m inpaintjax.main` command lines instead.
 """
 
@@ -19,6 +22,8 @@ import importlib.util
 import json
 import os
 import sys
+
+import numpy as np
 
 from inpaintjax import config_base, config_check, train
 from inpaintjax.errors import ConfigError, RunError
@@ -55,8 +60,40 @@ def read_curve(workdir: str) -> tuple[list[int], list[float], dict]:
   return steps, losses, last
 
 
-def write_report(workdir: str, names: list[str]) -> str:
-  """results.md and the plots for the members in `names`; returns the table."""
+def main_effects(members: list[dict], rows: list[dict], metrics: list[str]) -> str:
+  """A markdown table of each knob's main effect on `metrics` over a grid of members.
+
+  For every key that takes more than one value across `members`, the mean of each metric over
+  the members at each value; knobs are ordered by the spread (largest mean minus smallest) of
+  the first metric. `rows[i]` holds member i's final figures. '' when fewer than two knobs vary.
+  """
+  knobs = [k for k in dict.fromkeys(k for m in members for k in m)
+           if len({repr(m.get(k)) for m in members}) > 1]
+  if len(knobs) < 2:
+    return ''
+  effects = []
+  for knob in knobs:
+    by_value: dict[str, list[dict]] = {}
+    for m, r in zip(members, rows):
+      by_value.setdefault(str(m.get(knob)), []).append(r)
+    means = {v: [float(np.nanmean([r.get(c, np.nan) for r in rs])) for c in metrics]
+             for v, rs in by_value.items()}
+    spread = max(x[0] for x in means.values()) - min(x[0] for x in means.values())
+    effects.append((spread, knob, means))
+  effects.sort(key=lambda e: -e[0])
+  lines = ['| knob | value | members | ' + ' | '.join(f'mean {c}' for c in metrics)
+           + f' | spread of mean {metrics[0]} |', '|---' * (len(metrics) + 4) + '|']
+  for spread, knob, means in effects:
+    for i, (value, row) in enumerate(means.items()):
+      count = sum(str(m.get(knob)) == value for m in members)
+      lines.append(f'| {knob if i == 0 else ""} | {value} | {count} | '
+                   + ' | '.join(f'{x:.4g}' for x in row) + f' | {f"{spread:.4g}" if i == 0 else ""} |')
+  return '\n'.join(lines)
+
+
+def write_report(workdir: str, names: list[str], members: list[dict] | None = None) -> str:
+  """results.md and the plots for the members in `names` (whose overrides are `members`, for
+  the main-effects table); returns the tables."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
@@ -87,6 +124,12 @@ def write_report(workdir: str, names: list[str]) -> str:
   fig_all.savefig(os.path.join(workdir, 'plots', 'all.png'))
   plt.close(fig_all)
   table = '\n'.join(lines)
+  if members:
+    effect_metrics = ['loss'] + [c for c in cols if c in ('hole_psnr', 'accuracy_corrected_multiple')]
+    effects = main_effects(members, [curves[n][2] for n in names], effect_metrics)
+    if effects:
+      table += ('\n\nMain effects (mean over the members at each value; "loss" is the '
+                'validation loss), the knob that matters most first:\n\n' + effects)
   with open(os.path.join(workdir, 'results.md'), 'w') as f:
     f.write(table + '\n')
   return table
@@ -141,7 +184,7 @@ def main(argv=None) -> int:
     for name, config in zip(names, configs):
       print(f'== {name}', flush=True)
       train.train_and_evaluate(config, os.path.join(workdir, name))
-    print(write_report(workdir, names))
+    print(write_report(workdir, names, members))
   except train.Preempted as e:
     print(f'{e}; rerun the same command to resume the sweep.', file=sys.stderr)
     return train.EXIT_PREEMPTED

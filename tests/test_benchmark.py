@@ -31,3 +31,8 @@ def test_benchmark_on_smoke_runs_writes_every_table(tmp_path):
   np.testing.assert_allclose(saved['results']['thin']['telea']['hole_psnr'],
                              results['thin']['telea']['hole_psnr'])
   assert benchmark.main(['--runs', unet, '--holes=center-40', '--data=embedded']) == 2
+  # --flip_average=on scores the run's mirror-image average: another figure, said in the JSON.
+  flipped = benchmark.run([unet], '', 'center-8', 'embedded', limit=6, out=str(out / 'flip'),
+                          flip_average='on')
+  assert flipped['center-8']['unet']['hole_psnr'] != results['center-8']['unet']['hole_psnr']
+  assert json.loads((out / 'flip' / 'benchmark.json').read_text())['flip_average'] == 'on'

@@ -67,3 +67,23 @@ def test_report_shows_the_accuracy_columns_that_members_log(tmp_path):
   assert 'accuracy_corrected_multiple' in header and 'hole_psnr' not in header
   assert '| b | 0.3 | 0.2 | 0.1 | 0.75 |' in table
   assert os.path.exists(tmp_path / 'plots' / 'all.png')
+
+
+def test_main_effects_rank_the_knob_that_moves_the_loss_first(tmp_path):
+  import json
+  members = [{'model.act': a, 'model.channels': c} for a in ('relu', 'sigmoid') for c in (16, 128)]
+  names = [sweep.member_name(m) for m in members]
+  losses = {('relu', 16): 0.10, ('relu', 128): 0.12, ('sigmoid', 16): 0.30, ('sigmoid', 128): 0.34}
+  for name, m in zip(names, members):
+    os.makedirs(tmp_path / name)
+    with open(tmp_path / name / 'metrics.jsonl', 'w') as f:
+      f.write(json.dumps({'step': 5, 'eval/loss': losses[m['model.act'], m['model.channels']],
+                          'eval/hole_psnr': 20.0}) + '\n')
+  table = sweep.write_report(str(tmp_path), names, members)
+  effects = table.split('Main effects')[1].splitlines()
+  knob_rows = [line for line in effects if line.startswith('| model.')]
+  # act: means 0.11 vs 0.32 (spread 0.21); channels: 0.20 vs 0.23 (spread 0.03).
+  assert knob_rows[0].startswith('| model.act | relu | 2 | 0.11 |')
+  assert knob_rows[0].endswith('| 0.21 |')
+  assert knob_rows[1].startswith('| model.channels | 16 | 2 | 0.2 |')
+  assert sweep.main_effects(members[:1], [{}], ['loss']) == ''
