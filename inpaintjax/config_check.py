@@ -10,10 +10,10 @@ compilation.
 
 from __future__ import annotations
 
-from inpaintjax import losses, models, tasks
+from inpaintjax import models, tasks
 from inpaintjax.data import masks
 from inpaintjax.errors import ConfigError
-from inpaintjax.tasks import adversarial, correction
+from inpaintjax.tasks import adversarial
 
 POSITIVE = ('batch_size', 'eval_batch_size', 'num_steps', 'log_every', 'eval_every',
             'checkpoint_every', 'keep_checkpoints', 'data.image_size', 'data.embedded_size')
@@ -69,13 +69,13 @@ def validate(config) -> None:
       _one_of(f'{key}.name', config[key].get('name'), sorted(models.MODELS))
   try:
     masks.parse_hole(config.hole)
-    if config.task in ('regression', 'adversarial'):
+    if tasks.fills_holes(config.task):
       masks.fill_value(config.hole_fill, 0.0)
   except ValueError as e:
     raise ConfigError(f'hole={config.hole!r}, hole_fill={config.hole_fill!r}: {e}') from None
-  if config.task in ('regression', 'adversarial'):
-    _one_of('loss.kind', config.loss.kind, losses.LOSS_KINDS)
-  if config.task == 'correction':
-    _one_of('loss.kind', config.loss.kind, correction.LOSSES)
-  if config.task == 'adversarial' or 'adversary' in config:
+  choices = tasks.config_choices(config.task) if config.task in tasks.TASKS else {}
+  for key, allowed in choices.items():
+    section, _, field = key.rpartition('.')
+    _one_of(key, (config[section] if section else config)[field], allowed)
+  if 'adversary' in config and 'adversary.kind' not in choices:
     _one_of('adversary.kind', config.adversary.kind, adversarial.KINDS)

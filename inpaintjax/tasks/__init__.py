@@ -5,13 +5,20 @@ from __future__ import annotations
 from inpaintjax.tasks import adversarial, autoregressive, classification, correction, regression
 from inpaintjax.tasks.base import Task
 
-TASKS = {
-    'adversarial': adversarial.make_task,
-    'autoregressive': autoregressive.make_task,
-    'classification': classification.make_task,
-    'correction': correction.make_task,
-    'regression': regression.make_task,
-}
+# The task modules by name: each has make_task(config, **extra) and may declare CONFIG_CHOICES.
+MODULES = {'adversarial': adversarial, 'autoregressive': autoregressive,
+           'classification': classification, 'correction': correction, 'regression': regression}
+TASKS = {name: module.make_task for name, module in MODULES.items()}
+
+def config_choices(name: str) -> dict[str, tuple]:
+  """{dotted config key: allowed values} that task `name` declares (CONFIG_CHOICES)."""
+  return getattr(MODULES[name], 'CONFIG_CHOICES', {})
+
+
+def fills_holes(name: str) -> bool:
+  """Whether task `name` fills the hole before its model (`config.hole_fill`: a number, 'mean'
+  or 'harmonic'), as the module declares (FILLS_HOLES)."""
+  return name in MODULES and getattr(MODULES[name], 'FILLS_HOLES', False)
 
 
 def make(config, **extra) -> Task:

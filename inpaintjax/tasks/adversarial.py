@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from inpaintjax import checkpoint, models
+from inpaintjax import checkpoint, losses, models
 from inpaintjax.data import masks
 from inpaintjax.tasks.base import Task, make_optimizer
 from inpaintjax.tasks.regression import (
@@ -49,6 +49,9 @@ from inpaintjax.tasks.regression import (
 )
 
 KINDS = ('none', 'dcgan', 'wgan', 'wgan_gp')
+# What config_check accepts for this task's config fields.
+CONFIG_CHOICES = {'loss.kind': losses.LOSS_KINDS, 'adversary.kind': KINDS}
+FILLS_HOLES = True  # config.hole_fill: what the generator sees in the hole.
 
 
 @flax.struct.dataclass

@@ -32,6 +32,8 @@ from inpaintjax.tasks.base import Task, make_optimizer
 from inpaintjax.tasks.regression import to_model_scale
 
 LOSSES = ('bce', 'mse')
+# What config_check accepts for this task's config fields.
+CONFIG_CHOICES = {'loss.kind': LOSSES}
 
 
 def reconstruction(kind: str, logits: jnp.ndarray, target: jnp.ndarray,

@@ -26,6 +26,10 @@ from inpaintjax import losses, models
 from inpaintjax.data import augment, masks
 from inpaintjax.tasks.base import Task, make_optimizer
 
+# What config_check accepts for this task's config fields.
+CONFIG_CHOICES = {'loss.kind': losses.LOSS_KINDS}
+FILLS_HOLES = True  # config.hole_fill: what the model sees in the hole.
+
 
 class RegressionState(train_state.TrainState):
   """Flax TrainState plus the hole fill value (per channel, in the model's pixel scale)."""
