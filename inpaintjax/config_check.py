@@ -73,7 +73,7 @@ def validate(config) -> None:
       masks.fill_value(config.hole_fill, 0.0)
   except ValueError as e:
     raise ConfigError(f'hole={config.hole!r}, hole_fill={config.hole_fill!r}: {e}') from None
-  choices = tasks.config_choices(config.task) if config.task in tasks.TASKS else {}
+  choices = tasks.config_choices(config.task)
   for key, allowed in choices.items():
     section, _, field = key.rpartition('.')
     _one_of(key, (config[section] if section else config)[field], allowed)

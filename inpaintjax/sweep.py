@@ -79,14 +79,13 @@ def main_effects(members: list[dict], rows: list[dict], metrics: list[str]) -> s
     means = {v: [float(np.nanmean([r.get(c, np.nan) for r in rs])) for c in metrics]
              for v, rs in by_value.items()}
     spread = max(x[0] for x in means.values()) - min(x[0] for x in means.values())
-    effects.append((spread, knob, means))
+    effects.append((spread, knob, means, {v: len(rs) for v, rs in by_value.items()}))
   effects.sort(key=lambda e: -e[0])
   lines = ['| knob | value | members | ' + ' | '.join(f'mean {c}' for c in metrics)
            + f' | spread of mean {metrics[0]} |', '|---' * (len(metrics) + 4) + '|']
-  for spread, knob, means in effects:
+  for spread, knob, means, counts in effects:
     for i, (value, row) in enumerate(means.items()):
-      count = sum(str(m.get(knob)) == value for m in members)
-      lines.append(f'| {knob if i == 0 else ""} | {value} | {count} | '
+      lines.append(f'| {knob if i == 0 else ""} | {value} | {counts[value]} | '
                    + ' | '.join(f'{x:.4g}' for x in row) + f' | {f"{spread:.4g}" if i == 0 else ""} |')
   return '\n'.join(lines)
 

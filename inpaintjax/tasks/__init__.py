@@ -10,15 +10,17 @@ MODULES = {'adversarial': adversarial, 'autoregressive': autoregressive,
            'classification': classification, 'correction': correction, 'regression': regression}
 TASKS = {name: module.make_task for name, module in MODULES.items()}
 
+
 def config_choices(name: str) -> dict[str, tuple]:
-  """{dotted config key: allowed values} that task `name` declares (CONFIG_CHOICES)."""
-  return getattr(MODULES[name], 'CONFIG_CHOICES', {})
+  """{dotted config key: allowed values} that task `name` declares (CONFIG_CHOICES); {} for a
+  name that is no task (config_check reports that one itself)."""
+  return getattr(MODULES.get(name), 'CONFIG_CHOICES', {})
 
 
 def fills_holes(name: str) -> bool:
   """Whether task `name` fills the hole before its model (`config.hole_fill`: a number, 'mean'
   or 'harmonic'), as the module declares (FILLS_HOLES)."""
-  return name in MODULES and getattr(MODULES[name], 'FILLS_HOLES', False)
+  return getattr(MODULES.get(name), 'FILLS_HOLES', False)
 
 
 def make(config, **extra) -> Task:
