@@ -2,13 +2,20 @@
 
   python -m inpaintjax.benchmark --runs RUN1 RUN2 ... [--baselines all] \
       --holes=center-8,center-16,thin,thick,box --data=npz:data/cifar10_train.npz@48000: \
-      [--limit=N] [--seed=S] [--weights=ema|raw] [--flip_average=on|off] --out=DIR
+      [--limit=N] [--seed=S] [--weights=ema|raw] [--flip_average=on|off] --out=DIR \
+      [--extend=OLD/benchmark.json]
 
 For each hole kind, every method is scored by `leaderboard.score_all` (the evaluator's
 scoring: the same images, the same holes from `--seed`) and the command writes one markdown
 table — hole-only and whole-image readings side by side, best hole PSNR first — and one image
 grid (`DIR/grid_<hole>.png`: the masked input, each method's composited output, the truth);
 `DIR/benchmark.md` holds every table, `DIR/benchmark.json` every figure.
+
+`--extend` adds this command's rows to an earlier benchmark.json (the same data, number of
+images and seed: the same images and holes, so the rows compare), keeping the rows it does not
+re-score: runs trained in different sessions accumulate in one table, and the classical methods
+need scoring once (`--baselines=`). The grids show only the methods this command scored; the
+JSON's `settings` says, per method, the --weights / --flip_average that scored it.
 """
 
 from __future__ import annotations
@@ -42,11 +49,42 @@ def table(rows: dict[str, dict[str, float]]) -> str:
   return '\n'.join(lines)
 
 
+def load_previous(path: str, data: str, num_images: int, seed: int) -> dict:
+  """The benchmark.json at `path`, checked to score the same images and holes as this command."""
+  try:
+    with open(path) as f:
+      saved = json.load(f)
+    results, settings = saved['results'], saved.get('settings', {})
+  except FileNotFoundError:
+    raise FileNotFoundError(f'--extend: no benchmark JSON at {path}.') from None
+  except (json.JSONDecodeError, KeyError, TypeError) as e:
+    raise DataError(f'--extend: {path} is not a benchmark.json ({e}).') from None
+  ours = {'data': data, 'num_images': num_images, 'seed': seed}
+  theirs = {k: saved.get(k) for k in ours}
+  if theirs != ours:
+    raise ConfigError(f'--extend: {path} scored other images or holes ({theirs}) than this '
+                      f'command ({ours}); its rows would not compare.')
+  return {'results': results, 'settings': settings, 'holes': saved.get('holes', list(results))}
+
+
+def by_hole_psnr(rows: dict) -> dict:
+  """The rows, best hole PSNR first."""
+  return dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr']))
+
+
+def section(kind: str, rows: dict, data: str, num_images: int, seed: int) -> str:
+  """One hole kind's heading, caption and table."""
+  return (f'### {kind}\n\n{data}, {num_images} images, seed {seed}; "hole" columns are over '
+          'the hole pixels only, "image" columns over the whole composited image (the known '
+          'pixels exact); best hole PSNR first.\n\n' + table(rows))
+
+
 def run(runs: list[str], baselines_spec: str = '', holes: str = 'center-8', data: str = '',
         limit: int = 0, seed: int = 0, batch_size: int = 250, out: str = '',
-        weights: str = '', flip_average: str = '') -> dict[str, dict[str, dict[str, float]]]:
-  """Scores every method on every hole kind; writes the tables, grids and JSON; returns
-  {hole: {method: metrics}}."""
+        weights: str = '', flip_average: str = '',
+        extend: str = '') -> dict[str, dict[str, dict[str, float]]]:
+  """Scores every method on every hole kind; writes the tables, grids and JSON (with the
+  rows of the benchmark.json `extend` names, if any); returns {hole: {method: metrics}}."""
   kinds = [h.strip() for h in holes.split(',') if h.strip()]
   if not kinds:
     raise ConfigError('--holes names no hole kind (e.g. center-8,thin,thick).')
@@ -56,27 +94,29 @@ def run(runs: list[str], baselines_spec: str = '', holes: str = 'center-8', data
                                         weights)
   for kind in kinds:
     masks.check_fits(kind, *ds.images.shape[1:3])
+  previous = (load_previous(extend, ds.name, len(ds), seed) if extend
+              else {'results': {}, 'settings': {}, 'holes': []})
   out = out or os.path.join('runs', 'benchmark')
   os.makedirs(out, exist_ok=True)
-  results, sections = {}, []
+  results = {kind: dict(rows) for kind, rows in previous['results'].items()}
+  scored = [name for name, *_ in loaded] + list(methods)
+  setting = {'weights': weights or 'default', 'flip_average': flip_average or 'default'}
+  settings = {**previous['settings'], **{name: setting for name in scored}}
   for kind in kinds:
     rows, columns = leaderboard.score_all(loaded, methods, ds, kind, seed, batch_size)
-    results[kind] = rows
-    section = (f'### {masks.parse_hole(kind)}\n\n{ds.name}, {len(ds)} images, seed {seed}; '
-               '"hole" columns are over the hole pixels only, "image" columns over the whole '
-               'composited image (the known pixels exact); best hole PSNR first.\n\n'
-               + table(rows))
-    print(section + '\n', flush=True)
-    sections.append(section)
+    results[kind] = by_hole_psnr({**results.get(kind, {}), **rows})
+    print(section(masks.parse_hole(kind), results[kind], ds.name, len(ds), seed) + '\n',
+          flush=True)
     save_grid(os.path.join(out, f'grid_{masks.parse_hole(kind)}.png'),
               {k: np.asarray(v) for k, v in columns.items()})
+  all_kinds = list(dict.fromkeys(previous['holes'] + kinds))
   with open(os.path.join(out, 'benchmark.md'), 'w') as f:
-    f.write('\n\n'.join(sections) + '\n')
+    f.write('\n\n'.join(section(masks.parse_hole(k), results[k], ds.name, len(ds), seed)
+                          for k in all_kinds) + '\n')
   with open(os.path.join(out, 'benchmark.json'), 'w') as f:
-    json.dump({'data': ds.name, 'num_images': len(ds), 'seed': seed, 'holes': kinds,
-               'weights': weights or 'default', 'flip_average': flip_average or 'default',
-               'results': results}, f, indent=2)
-  return results
+    json.dump({'data': ds.name, 'num_images': len(ds), 'seed': seed, 'holes': all_kinds,
+               'settings': settings, 'results': results}, f, indent=2)
+  return {kind: results[kind] for kind in kinds}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                  help="Score every run with (on) or without (off) the mirror-image average, "
                       "whatever its config says (refused for runs that cannot).")
   p.add_argument('--out', default='', help='Folder for the tables, grids and JSON.')
+  p.add_argument('--extend', default='',
+                 help='An earlier benchmark.json (the same --data, images and --seed) whose rows '
+                      'the tables and JSON keep beside this command\'s.')
   return p
 
 
@@ -104,7 +147,7 @@ def main(argv=None) -> int:
   args = build_parser().parse_args(argv)
   try:
     run(args.runs, args.baselines, args.holes, args.data, args.limit, args.seed,
-        args.batch_size, args.out, args.weights, args.flip_average)
+        args.batch_size, args.out, args.weights, args.flip_average, args.extend)
   except (ValueError, FileNotFoundError, ConfigError, DataError, RunError) as e:
     print(f'error: {e}', file=sys.stderr)
     return 2

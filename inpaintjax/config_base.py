@@ -48,7 +48,7 @@ def base_config() -> ml_collections.ConfigDict:
 
   c.hole = 'center-8'             # center-M, box or strokes (data/masks.py).
   c.hole_fill = '-1'              # A number in the model's scale, 'mean' (of the first
-                                  # training batch, stored in the state) or 'harmonic'.
+                                  # training batch, stored in the state), 'harmonic' or 'biharmonic'.
   c.residual = False              # Model output (linear) is added to the filled image.
   c.mask_channel = False          # Give the model the mask as an extra input channel.
   c.flip_average = False          # Inference: average with the mirrored image's prediction.

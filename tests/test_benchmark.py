@@ -1,6 +1,7 @@
 """The benchmark across hole kinds: every table, grid and figure, on smoke runs."""
 
 import json
+import os
 
 import numpy as np
 
@@ -31,8 +32,23 @@ def test_benchmark_on_smoke_runs_writes_every_table(tmp_path):
   np.testing.assert_allclose(saved['results']['thin']['telea']['hole_psnr'],
                              results['thin']['telea']['hole_psnr'])
   assert benchmark.main(['--runs', unet, '--holes=center-40', '--data=embedded']) == 2
-  # --flip_average=on scores the run's mirror-image average: another figure, said in the JSON.
-  flipped = benchmark.run([unet], '', 'center-8', 'embedded', limit=6, out=str(out / 'flip'),
-                          flip_average='on')
-  assert flipped['center-8']['unet']['hole_psnr'] != results['center-8']['unet']['hole_psnr']
-  assert json.loads((out / 'flip' / 'benchmark.json').read_text())['flip_average'] == 'on'
+  # --extend adds rows to the earlier JSON (the baselines not scored again); --flip_average=on
+  # scores the run's mirror-image average: another figure, said in the JSON's settings.
+  os.symlink(unet, tmp_path / 'unet_flip')
+  more = out / 'more'
+  extended = benchmark.run([str(tmp_path / 'unet_flip')], '', 'center-8', 'embedded', limit=6,
+                           out=str(more), flip_average='on', extend=str(out / 'benchmark.json'))
+  rows = extended['center-8']
+  assert set(rows) == {'unet', 'unet_flip', 'biharmonic', 'telea'}
+  assert rows['unet_flip']['hole_psnr'] != rows['unet']['hole_psnr']
+  assert rows['telea'] == results['center-8']['telea']
+  merged = json.loads((more / 'benchmark.json').read_text())
+  assert merged['holes'] == ['center-8', 'thin', 'box']
+  assert '### box' in (more / 'benchmark.md').read_text()
+  assert merged['results']['box'] == saved['results']['box']
+  assert merged['settings']['unet_flip']['flip_average'] == 'on'
+  assert merged['settings']['telea']['flip_average'] == 'default'
+  # Other images (another seed) would not compare: refused.
+  assert benchmark.main(['--holes=center-8', '--data=embedded', '--limit=6', '--seed=1',
+                         '--baselines=telea', f'--extend={out / "benchmark.json"}',
+                         f'--out={tmp_path / "other"}']) == 2

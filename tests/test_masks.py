@@ -150,3 +150,19 @@ def test_a_hole_mix_draws_each_mask_from_one_of_its_kinds():
   assert coverage.min() > 0 and coverage.max() <= 0.5
   with pytest.raises(Exception, match='does not fit'):
     masks.check_fits('thin,center-40', 32, 32)
+
+
+def test_biharmonic_fill_reproduces_quadratics_that_the_harmonic_fill_bends():
+  """x² has a constant Laplacian: biharmonic (its Δ² is 0), not harmonic. Known pixels kept;
+  jitted with traced, per-image free-form masks it matches the eager fill."""
+  y, x = np.mgrid[0:16, 0:16].astype(np.float32)
+  bowl = jnp.asarray((0.1 + 0.002 * (x - 3) ** 2 + 0.01 * y)[None, ..., None])
+  mask = masks.make_masks('center-6', None, 1, 16, 16)
+  np.testing.assert_allclose(masks.biharmonic_fill(bowl, mask, iterations=64), bowl, atol=1e-4)
+  assert float(jnp.max(jnp.abs(masks.harmonic_fill(bowl, mask) - bowl))) > 5e-3
+  images = jax.random.uniform(jax.random.PRNGKey(0), (4, 16, 16, 3))
+  free = masks.make_masks('thin', jax.random.PRNGKey(1), 4, 16, 16)
+  jitted = jax.jit(masks.biharmonic_fill)(images, jnp.asarray(free))
+  chex.assert_trees_all_close(jitted, masks.biharmonic_fill(images, free), atol=1e-5)
+  chex.assert_trees_all_equal(jitted * (1 - free), images * (1 - free))
+  assert masks.fill_value('biharmonic', None) == 0.0

@@ -18,8 +18,8 @@ def config_choices(name: str) -> dict[str, tuple]:
 
 
 def fills_holes(name: str) -> bool:
-  """Whether task `name` fills the hole before its model (`config.hole_fill`: a number, 'mean'
-  or 'harmonic'), as the module declares (FILLS_HOLES)."""
+  """Whether task `name` fills the hole before its model (`config.hole_fill`: a number, 'mean',
+  'harmonic' or 'biharmonic'), as the module declares (FILLS_HOLES)."""
   return getattr(MODULES.get(name), 'FILLS_HOLES', False)
 
 

@@ -144,13 +144,12 @@ def make_task(config) -> Task:
     raise ValueError(f"Unknown adversary.on {adv.on!r}; known: 'patch', 'image'.")
   patch = hole.size + 2 * config.overlap if hole.kind == 'center' else 0
   alpha = 1.0 if adv.kind == 'none' else adv.alpha
-  harmonic = config.hole_fill == 'harmonic'
   loss_cfg, signed = config.loss, config.signed
   dtype = models.compute_dtype(config)  # The generator's and the critic's.
 
   def generate(state, params, x, mask, train, rng):
     """(generator output: patch or image; the filled input; new batch stats)."""
-    filled = fill_hole(state.fill, x, mask, harmonic)
+    filled = fill_hole(state.fill, x, mask, config.hole_fill)
     inputs = model_input(filled, mask, config.mask_channel)
     variables = {'params': params, 'batch_stats': state.gen.batch_stats}
     if train:
@@ -188,7 +187,7 @@ def make_task(config) -> Task:
     fill = jnp.broadcast_to(masks.fill_value(config.hole_fill, jnp.mean(x, axis=(0, 1, 2))),
                             (channels,))
     mask = masks.make_masks(hole, k_mask, n, height, width)
-    filled = fill_hole(fill, x, mask, harmonic)
+    filled = fill_hole(fill, x, mask, config.hole_fill)
     g_vars = gen.init({'params': k_gen}, model_input(filled, mask, config.mask_channel))
     c_vars = critic.init({'params': k_critic}, real_view(x, mask))
     gen_tx = make_optimizer(config.optim, config.num_steps)

@@ -1,7 +1,7 @@
 """Reconstruction by regression: the patch CNN, the U-Net, and every model trained with MSE.
 
 The model sees the image with its hole filled (`config.hole_fill`: a constant
-in the model's pixel scale, 'mean', or 'harmonic' — a smooth Laplace fill) and,
+in the model's pixel scale, 'mean', 'harmonic' — a smooth Laplace fill — or 'biharmonic') and,
 if `config.mask_channel`, the mask as one more input channel. With
 `config.residual` the model's (linear) output is added to the filled image, so
 it learns a correction to the fill rather than the pixels themselves. It outputs either the whole image or a centre patch (a smaller
@@ -76,9 +76,14 @@ def full_image(out: jnp.ndarray, filled: jnp.ndarray) -> jnp.ndarray:
   return paste_centre(filled, out) if out.shape[1:3] != filled.shape[1:3] else out
 
 
-def fill_hole(fill: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, harmonic: bool):
-  """The image with its hole filled by the constant `fill`, or harmonically."""
-  return masks.harmonic_fill(x, mask) if harmonic else masks.apply_mask(x, mask, fill)
+def fill_hole(fill: jnp.ndarray, x: jnp.ndarray, mask: jnp.ndarray, kind: str):
+  """The image with its hole filled by the constant `fill`, or (`kind`, a config's
+  `hole_fill`: 'harmonic' / 'biharmonic') by that interpolation of the known pixels."""
+  if kind == 'harmonic':
+    return masks.harmonic_fill(x, mask)
+  if kind == 'biharmonic':
+    return masks.biharmonic_fill(x, mask)
+  return masks.apply_mask(x, mask, fill)
 
 
 def model_input(filled: jnp.ndarray, mask: jnp.ndarray, mask_channel: bool) -> jnp.ndarray:
@@ -110,11 +115,9 @@ def make_task(config) -> Task:
   loss_cfg = config.loss
   dtype = models.compute_dtype(config)
 
-  harmonic = config.hole_fill == 'harmonic'
-
   def forward(state, params, x, mask, train, rng=None):
     """(model output — full image or centre patch —, the filled input image)."""
-    filled = fill_hole(state.fill, x, mask, harmonic)
+    filled = fill_hole(state.fill, x, mask, config.hole_fill)
     rngs = {'dropout': rng} if train else {}
     out = state.apply_fn({'params': params}, model_input(filled, mask, config.mask_channel),
                          train=train, rngs=rngs)
@@ -128,7 +131,7 @@ def make_task(config) -> Task:
     fill = jnp.broadcast_to(masks.fill_value(config.hole_fill, jnp.mean(x, axis=(0, 1, 2))),
                             (channels,))
     mask = masks.make_masks(hole, rng, n, height, width)
-    inp = model_input(fill_hole(fill, x, mask, harmonic), mask, config.mask_channel)
+    inp = model_input(fill_hole(fill, x, mask, config.hole_fill), mask, config.mask_channel)
     params = model.init({'params': rng}, inp)['params']
     return RegressionState.create(apply_fn=model.apply, params=params,
                                   tx=make_optimizer(config.optim, config.num_steps), fill=fill)
