@@ -11,7 +11,8 @@ metrics per member: PROTOCOL metrics, or classifier accuracies), WORKDIR/plots/<
 configuration, as in the source's figures) and WORKDIR/plots/all.png. When members vary
 several knobs (a grid), results.md also has the knobs' main effects: for each knob and each of
 its values, the mean validation loss (and headline metric) of the members with that value,
-knobs ordered by how much their values' means differ — which knob matters most.
+knobs ordered by how much their values' means differ — which knob matters most — and
+WORKDIR/plots/knobs.png draws them over training (one panel per knob, the mean curve per value).
 `--print` prints the equivalent `python -m inpaintjax.main` command lines instead.
 """
 
@@ -67,8 +68,7 @@ def main_effects(members: list[dict], rows: list[dict], metrics: list[str]) -> s
   the members at each value; knobs are ordered by the spread (largest mean minus smallest) of
   the first metric. `rows[i]` holds member i's final figures. '' when fewer than two knobs vary.
   """
-  knobs = [k for k in dict.fromkeys(k for m in members for k in m)
-           if len({repr(m.get(k)) for m in members}) > 1]
+  knobs = varying_knobs(members)
   if len(knobs) < 2:
     return ''
   effects = []
@@ -88,6 +88,35 @@ def main_effects(members: list[dict], rows: list[dict], metrics: list[str]) -> s
       lines.append(f'| {knob if i == 0 else ""} | {value} | {counts[value]} | '
                    + ' | '.join(f'{x:.4g}' for x in row) + f' | {f"{spread:.4g}" if i == 0 else ""} |')
   return '\n'.join(lines)
+
+
+def varying_knobs(members: list[dict]) -> list[str]:
+  """The override keys that take more than one value across `members`."""
+  return [k for k in dict.fromkeys(k for m in members for k in m)
+          if len({repr(m.get(k)) for m in members}) > 1]
+
+
+def plot_knob_curves(path: str, members: list[dict], curves: list[tuple], plt) -> None:
+  """One panel per varying knob: the mean validation-loss curve of the members at each of its
+  values (over their common evaluation steps) — the main effects, over training."""
+  knobs = varying_knobs(members)
+  fig, axes = plt.subplots(1, len(knobs), figsize=(3.2 * len(knobs), 3), squeeze=False)
+  for ax, knob in zip(axes[0], knobs):
+    by_value: dict[str, list] = {}
+    for m, (steps, losses, _) in zip(members, curves):
+      by_value.setdefault(str(m.get(knob)), []).append((steps, losses))
+    for value, group in by_value.items():
+      n = min(len(steps) for steps, _ in group)
+      if n:
+        ax.plot(group[0][0][:n], np.mean([losses[:n] for _, losses in group], axis=0),
+                marker='o', label=f'{value} ({len(group)})')
+    ax.set_title(knob, fontsize=9)
+    ax.set_xlabel('step')
+    ax.legend(fontsize=7)
+  axes[0][0].set_ylabel('mean validation loss')
+  fig.tight_layout()
+  fig.savefig(path)
+  plt.close(fig)
 
 
 def write_report(workdir: str, names: list[str], members: list[dict] | None = None) -> str:
@@ -127,6 +156,8 @@ def write_report(workdir: str, names: list[str], members: list[dict] | None = No
     effect_metrics = ['loss'] + [c for c in cols if c in ('hole_psnr', 'accuracy_corrected_multiple')]
     effects = main_effects(members, [curves[n][2] for n in names], effect_metrics)
     if effects:
+      plot_knob_curves(os.path.join(workdir, 'plots', 'knobs.png'), members,
+                       [curves[n] for n in names], plt)
       table += ('\n\nMain effects (mean over the members at each value; "loss" is the '
                 'validation loss), the knob that matters most first:\n\n' + effects)
   with open(os.path.join(workdir, 'results.md'), 'w') as f:

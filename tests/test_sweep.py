@@ -87,3 +87,4 @@ def test_main_effects_rank_the_knob_that_moves_the_loss_first(tmp_path):
   assert knob_rows[0].endswith('| 0.21 |')
   assert knob_rows[1].startswith('| model.channels | 16 | 2 | 0.2 |')
   assert sweep.main_effects(members[:1], [{}], ['loss']) == ''
+  assert (tmp_path / 'plots' / 'knobs.png').stat().st_size > 0  # The effects over training.
