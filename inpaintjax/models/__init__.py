@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from inpaintjax.models.autoencoder import ConvAutoencoder, DenseAutoencoder
 from inpaintjax.models.classifier import Classifier
 from inpaintjax.models.context_encoder import ContextEncoder, Discriminator
+from inpaintjax.models.denoiser import DenoisingUNet
 from inpaintjax.models.flat_lstm import FlatRowLSTM
 from inpaintjax.models.patch_cnn import PatchCNN
 from inpaintjax.models.pixelcnn import GatedPixelCNN, PixelCNN
@@ -26,6 +27,7 @@ MODELS = {
     'conv_autoencoder': ConvAutoencoder,
     'discriminator': Discriminator,
     'dense_autoencoder': DenseAutoencoder,
+    'denoising_unet': DenoisingUNet,
     'diagonal_bilstm': DiagonalBiLSTM,
     'flat_lstm': FlatRowLSTM,
     'gated_pixelcnn': GatedPixelCNN,

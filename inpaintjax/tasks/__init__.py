@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from inpaintjax.tasks import adversarial, autoregressive, classification, correction, regression
+from inpaintjax.tasks import (adversarial, autoregressive, classification, correction, diffusion,
+                              regression)
 from inpaintjax.tasks.base import Task
 
 # The task modules by name: each has make_task(config, **extra) and may declare CONFIG_CHOICES.
 MODULES = {'adversarial': adversarial, 'autoregressive': autoregressive,
-           'classification': classification, 'correction': correction, 'regression': regression}
+           'classification': classification, 'correction': correction, 'diffusion': diffusion,
+           'regression': regression}
 TASKS = {name: module.make_task for name, module in MODULES.items()}
 
 

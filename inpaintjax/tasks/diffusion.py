@@ -1,0 +1,141 @@
+"""Diffusion inpainters: a conditional denoiser (Palette-style) or an unconditional prior
+sampled with RePaint, on the one trainer and evaluator.
+
+`config.diffusion.mode`:
+  conditional  the net sees the noisy image inside the hole, the clean known pixels and the
+               mask, and predicts the hole's noise (or velocity); the loss counts the hole's
+               pixels only. It never sees the hole's truth except through that noisy input.
+  repaint      the net is an unconditional prior on whole images (or windows), trained with
+               the plain loss on every pixel; at every reverse step the known pixels are
+               replaced by the truth noised to that step, with RePaint's resampling
+               (`jump_length`, `jump_n_sample`).
+Both sample with `inpaintjax.diffusion.sample` (DDIM at `sampler='ddim'`, eta 0; ancestral
+DDPM-like steps at `'ddpm'`, eta 1) over `sample_steps` of the `timesteps`, jitted as one
+`lax.scan`. `inpaint` returns one sample, or the mean of `samples` samples (the mean tends to
+the regression answer, one sample is sharp); `parts['fill']` draws several per image.
+With `diffusion.context` > 0 the chain runs on the central context×context window only
+(centre holes that fit in it), as the U-Net `:best` looks at its window.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax.training import train_state
+
+from inpaintjax import diffusion, models
+from inpaintjax.data import masks
+from inpaintjax.errors import ConfigError
+from inpaintjax.tasks.base import Task, make_optimizer
+from inpaintjax.tasks.regression import augmented, centre_crop, paste_centre
+
+MODES = ('conditional', 'repaint')
+SAMPLERS = {'ddim': 0.0, 'ddpm': 1.0}  # The sampler's eta.
+CONFIG_CHOICES = {'diffusion.mode': MODES, 'diffusion.schedule': diffusion.SCHEDULES,
+                  'diffusion.prediction': diffusion.PREDICTIONS,
+                  'diffusion.sampler': tuple(SAMPLERS)}
+
+
+def conditional_input(x_t: jnp.ndarray, x_known: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+  """The conditional net's input: the noisy hole, the clean known pixels, the mask channel.
+  The hole's truth enters only through x_t."""
+  return jnp.concatenate([jnp.where(mask > 0, x_t, x_known), mask.astype(x_t.dtype)], axis=-1)
+
+
+def make_task(config) -> Task:
+  """The diffusion task for `config` (see configs/diffusion.py)."""
+  cfg = config.diffusion
+  hole = masks.parse_hole(config.hole)
+  context = int(cfg.context)
+  if context and hole.kind != 'center':
+    raise ConfigError(f'diffusion.context={context} needs centre holes (the chain runs on the '
+                      f'central window), got hole={config.hole!r}; set diffusion.context=0.')
+  if context and hole.size > context:
+    raise ConfigError(f'hole {config.hole!r} does not fit in the {context}×{context} '
+                      'diffusion.context window.')
+  conditional = cfg.mode == 'conditional'
+  abar = diffusion.alpha_bars(cfg.schedule, cfg.timesteps)
+  grid = diffusion.time_grid(cfg.timesteps, cfg.sample_steps)
+  path = (diffusion.plain_path(len(grid)) if conditional else
+          diffusion.repaint_path(len(grid), cfg.jump_length, cfg.jump_n_sample))
+  eta = SAMPLERS[cfg.sampler]
+  model = models.build(config.model, out_channels=config.data.channels,
+                       dtype=models.compute_dtype(config))
+  window = (lambda a: centre_crop(a, context)) if context else (lambda a: a)
+
+  def net_input(x_t, x_known, mask):
+    return conditional_input(x_t, x_known, mask) if conditional else x_t
+
+  def loss_terms(params, x, mask, t, noise, train, rng=None):
+    """Per-example MSE of the prediction: over the hole (conditional) or every pixel."""
+    a = jnp.asarray(abar)[t]
+    x_t = diffusion.q_sample(x, a, noise)
+    out = model.apply({'params': params}, net_input(x_t, x, mask), t.astype(jnp.float32),
+                      train=train, rngs={'dropout': rng} if train else {})
+    err = (out - diffusion.target(cfg.prediction, x, noise, a)) ** 2
+    weight = jnp.broadcast_to(mask, err.shape) if conditional else jnp.ones_like(err)
+    return jnp.sum(err * weight, axis=(1, 2, 3)) / jnp.maximum(jnp.sum(weight, axis=(1, 2, 3)), 1)
+
+  def draws(keys, shape):
+    """Per-image (timestep, noise) from per-image keys: an image's draw is its own."""
+    def one(k):
+      k_t, k_n = jax.random.split(k)
+      return jax.random.randint(k_t, (), 0, cfg.timesteps), jax.random.normal(k_n, shape[1:])
+    return jax.vmap(one)(keys)
+
+  def init(rng, batch):
+    if batch['image'].shape[-1] != config.data.channels:
+      raise ValueError(f'The data has {batch["image"].shape[-1]} channels; config.data.channels '
+                       f'is {config.data.channels}.')
+    x = window(batch['image'].astype(jnp.float32) / 127.5 - 1.0)
+    inp = net_input(x, x, jnp.zeros(x.shape[:3] + (1,)))
+    params = model.init({'params': rng}, inp, jnp.zeros(x.shape[0]))['params']
+    return train_state.TrainState.create(apply_fn=model.apply, params=params,
+                                         tx=make_optimizer(config.optim, config.num_steps))
+
+  def train_step(state, batch, rng):
+    k_aug, k_mask, k_draw, k_drop = jax.random.split(rng, 4)
+    x = augmented(k_aug, batch['image'], config.augment, signed=True)
+    mask = window(masks.make_masks(hole, k_mask, *x.shape[:3]))
+    x = window(x)
+    t, noise = draws(jax.random.split(k_draw, x.shape[0]), x.shape)
+
+    def loss_fn(params):
+      return jnp.mean(loss_terms(params, x, mask, t, noise, True, k_drop))
+
+    loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    return state.apply_gradients(grads=grads), {'loss': loss}
+
+  def eval_step(state, batch):
+    """Per-example denoising loss at a timestep and noise drawn from the image's own key."""
+    x = window(batch['image'].astype(jnp.float32) / 127.5 - 1.0)
+    mask = window(batch['mask'])
+    t, noise = draws(batch['key'], x.shape)
+    return {'loss': loss_terms(state.params, x, mask, t, noise, False)}
+
+  def sample_window(params, x_known, mask, keys):
+    def predict(x_t, t):
+      return model.apply({'params': params}, net_input(x_t, x_known, mask), t, train=False)
+    return diffusion.sample(predict, x_known, mask, keys, abar, grid, path, cfg.prediction, eta,
+                            repaint=not conditional)
+
+  def fill(state, images, mask, key, num_samples=1):
+    """(num_samples, N, H, W, C) samples in [0, 1], the known pixels untouched."""
+    x = images.astype(jnp.float32) * 2.0 - 1.0
+    keys = jax.random.split(key, x.shape[0])
+
+    def one(k):
+      sample_keys = jax.vmap(lambda kk: jax.random.fold_in(kk, k))(keys)
+      out = sample_window(state.params, window(x), window(mask), sample_keys)
+      return paste_centre(x, out) if context else out
+
+    out = jnp.clip((jax.lax.map(one, jnp.arange(num_samples)) + 1.0) / 2.0, 0.0, 1.0)
+    return jnp.where(mask > 0, out, images)  # Known pixels exact, not through the [-1, 1] scale.
+
+  def inpaint(state, images, mask, rng):
+    """One sample per image, or the mean of `diffusion.samples`."""
+    return jnp.mean(fill(state, images, mask, rng, max(int(cfg.samples), 1)), axis=0)
+
+  return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,
+              parts={'model': model, 'fill': fill, 'sample_window': sample_window,
+                     'loss_terms': loss_terms, 'alpha_bars': abar})

@@ -1,0 +1,122 @@
+"""Diffusion inpainters: the forward process, the loss, the samplers and the trainer."""
+
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inpaintjax import diffusion, evaluate, parallel, runs, tasks, train
+from tests.conftest import load
+from tests.test_train import fixed_batch
+
+
+@pytest.mark.parametrize('schedule', diffusion.SCHEDULES)
+def test_schedule_is_monotone_and_q_sample_matches_its_moments(schedule):
+  abar = diffusion.alpha_bars(schedule, 200)
+  assert abar.shape == (200,) and np.all(np.diff(abar) < 0)
+  assert 0 < abar.min() and abar.max() < 1
+  x0 = jnp.full((20_000, 1, 1, 1), 0.6)
+  a = abar[120]
+  draws = diffusion.q_sample(x0, jnp.full((20_000,), a), jax.random.normal(
+      jax.random.PRNGKey(0), x0.shape))
+  np.testing.assert_allclose(float(jnp.mean(draws)), np.sqrt(a) * 0.6, atol=0.02)
+  np.testing.assert_allclose(float(jnp.var(draws)), 1 - a, rtol=0.03)
+
+
+@pytest.mark.parametrize('prediction', diffusion.PREDICTIONS)
+@pytest.mark.parametrize('repaint', [False, True])
+def test_an_oracle_net_lets_ddim_recover_the_image(prediction, repaint):
+  """With the true noise (or velocity) predicted, every DDIM step lands on x0's path."""
+  abar = diffusion.alpha_bars('cosine', 100)
+  grid = diffusion.time_grid(100, 10)
+  path = diffusion.repaint_path(10, 3, 2) if repaint else diffusion.plain_path(10)
+  x0 = jax.random.uniform(jax.random.PRNGKey(1), (3, 8, 8, 2), minval=-0.9, maxval=0.9)
+  mask = jnp.zeros((3, 8, 8, 1)).at[:, 2:6, 1:7].set(1.0)
+
+  def oracle(x_t, t):
+    a = jnp.asarray(abar)[t.astype(jnp.int32)][:, None, None, None]
+    eps = (x_t - jnp.sqrt(a) * x0) / jnp.sqrt(1 - a)
+    return eps if prediction == 'eps' else jnp.sqrt(a) * eps - jnp.sqrt(1 - a) * x0
+
+  keys = jax.random.split(jax.random.PRNGKey(2), 3)
+  out = jax.jit(lambda k: diffusion.sample(oracle, x0, mask, k, abar, grid, path, prediction,
+                                           eta=0.0, repaint=repaint))(keys)
+  np.testing.assert_allclose(out, x0, atol=1e-4)
+
+
+def test_repaint_path_resamples_each_stretch():
+  path = diffusion.repaint_path(6, 2, 3)
+  downs = [m for m in path if m[1] < m[0]]
+  ups = [m for m in path if m[1] > m[0]]
+  assert path[0] == (6, 5) and path[-1] == (1, 0)
+  assert len(ups) == 2 * 2 * 2 and len(downs) == 6 + len(ups)  # Jumps at levels 4 and 2.
+  assert all(abs(a - b) == 1 for a, b in path)
+  assert diffusion.repaint_path(6, 2, 1) == diffusion.plain_path(6)
+
+
+def test_the_loss_equals_a_direct_computation():
+  config = load('diffusion.py:smoke', **{'diffusion.context': 0})
+  task = tasks.make(config)
+  batch = fixed_batch(config, 4)
+  state = task.init(jax.random.PRNGKey(0), {'image': batch['image']})
+  x = jnp.asarray(batch['image'], jnp.float32) / 127.5 - 1
+  mask, t = jnp.asarray(batch['mask']), jnp.array([0, 7, 30, 49])
+  noise = jax.random.normal(jax.random.PRNGKey(3), x.shape)
+  got = task.parts['loss_terms'](state.params, x, mask, t, noise, False)
+  a = task.parts['alpha_bars'][np.asarray(t)][:, None, None, None]
+  x_t = np.sqrt(a) * x + np.sqrt(1 - a) * noise
+  inp = np.concatenate([np.where(mask > 0, x_t, x), mask], axis=-1)
+  out = task.parts['model'].apply({'params': state.params}, inp, t.astype(jnp.float32))
+  v = np.sqrt(a) * noise - np.sqrt(1 - a) * x
+  m = np.broadcast_to(mask, x.shape)
+  want = np.sum((out - v) ** 2 * m, axis=(1, 2, 3)) / np.sum(m, axis=(1, 2, 3))
+  np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+@pytest.mark.parametrize('mode', ['conditional', 'repaint'])
+def test_samplers_keep_known_pixels_ignore_the_hole_truth_and_follow_their_keys(mode):
+  config = load('diffusion.py:smoke', **{'diffusion.mode': mode, 'diffusion.sampler': 'ddpm'})
+  task = tasks.make(config)
+  batch = fixed_batch(config, 4)
+  state = task.init(jax.random.PRNGKey(0), {'image': batch['image']})
+  images = jnp.asarray(batch['image'], jnp.float32) / 255.0
+  mask = jnp.asarray(batch['mask'])
+  fill = jax.jit(task.parts['fill'], static_argnums=4)
+  key = jax.random.PRNGKey(5)
+  out = fill(state, images, mask, key, 2)
+  assert out.shape == (2,) + images.shape
+  known = np.broadcast_to(np.asarray(mask) == 0, images.shape)
+  for sample in out:
+    np.testing.assert_array_equal(np.asarray(sample)[known], np.asarray(images)[known])
+  assert not np.allclose(out[0], out[1])  # Two samples per image differ ...
+  np.testing.assert_array_equal(fill(state, images, mask, key, 2), out)  # ... reproducibly.
+  assert not np.allclose(fill(state, images, mask, jax.random.PRNGKey(6), 2), out)
+  # Another truth inside the hole, the same key: the same samples.
+  scrambled = jnp.where(mask > 0, 1.0 - images, images)
+  np.testing.assert_array_equal(fill(state, scrambled, mask, key, 2), out)
+  mean = jax.jit(task.inpaint)(state, images, mask, key)
+  assert mean.shape == images.shape
+
+
+def test_trainer_runs_resumes_and_evaluates_the_smoke_model(tmp_path):
+  config = load('diffusion.py:smoke',
+                **{'optim.learning_rate': 1e-3, 'optim.schedule': 'constant'})
+  mesh = parallel.make_mesh()
+  task = tasks.make(config)
+  batch = fixed_batch(config, 8)
+  batch['key'] = np.asarray(jax.random.split(jax.random.PRNGKey(0), 8))
+  state = runs.create_state(task, config, {'image': batch['image']}, mesh)
+  eval_step = jax.jit(task.eval_step)
+  before = float(np.mean(eval_step(state, batch)['loss']))
+  state, _ = train.jit_train_step(task, mesh)(state, {'image': batch['image']},
+                                             jax.random.PRNGKey(0))
+  assert float(np.mean(eval_step(state, batch)['loss'])) < before
+  workdir = str(tmp_path / 'run')
+  trained = train.train_and_evaluate(config, workdir)
+  assert np.isfinite(trained['hole_psnr']) and np.isfinite(trained['loss'])
+  train.train_and_evaluate(config, workdir)  # Finished: resumes at the last step, no error.
+  assert 'Resumed from step 4' in open(os.path.join(workdir, 'log.txt')).read()
+  again = evaluate.run(workdir=workdir, batch_size=16)
+  np.testing.assert_allclose(again['hole_psnr'], trained['hole_psnr'], rtol=1e-5)
