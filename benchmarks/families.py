@@ -16,7 +16,9 @@ config's size; the speed does not depend on either):
 - sampler images/s (autoregressive models): the jitted greedy fill of a centre 8×8 hole on the
   same batch, and its speed-up over the plain loop that reruns the model per sub-pixel
   (`--no-plain` skips the slow plain loop; `benchmarks/sampler.py` has more options; the sampler
-  is always float32).
+  is always float32). Diffusion models: the jitted `inpaint` (the whole reverse chain, the
+  config's sample_steps and sampler; RePaint's jumps included) of a centre 8×8 hole in a batch
+  of 64, best of 2 after the compile; the speed-up column gives the seconds per batch.
 
 `--compute_dtype` sets `config.compute_dtype` for the train step. With `both`, the table is
 instead each family's float32 and bfloat16 step side by side: ms/step (best of `--steps`), the
@@ -39,7 +41,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 from inpaintjax import config_base, parallel, runs, tasks, train  # noqa: E402
-from inpaintjax.data import pipeline, sources  # noqa: E402
+from inpaintjax.data import masks, pipeline, sources  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sampler import best_seconds, measure as measure_sampler  # noqa: E402
@@ -61,7 +63,10 @@ FAMILIES = {  # name: (config, sampler model name or None)
     'row_lstm': ('configs/pixelrnn.py:row_lstm', 'row_lstm'),
     'diagonal_bilstm': ('configs/pixelrnn.py:diagonal_bilstm', 'diagonal_bilstm'),
     'flat_lstm': ('configs/pixelrnn.py:flat_lstm', 'flat_lstm'),
+    'diffusion:conditional': ('configs/diffusion.py:conditional', 'diffusion'),
+    'diffusion:repaint': ('configs/diffusion.py:repaint', 'diffusion'),
 }
+DIFFUSION_BATCH = 64  # The diffusion sampler's batch (the issue's figure: 64 in under 10 s).
 
 
 def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
@@ -134,6 +139,21 @@ def measure_family(config_path: str, steps: int, compute_dtype: str = 'float32',
   return dict(result, pipeline=pipe)
 
 
+def measure_diffusion(config_path: str, n: int = DIFFUSION_BATCH) -> dict:
+  """Images/s and seconds per batch of a diffusion config's jitted inpaint (random weights)."""
+  config = config_base.load_config(os.path.join(ROOT, config_path))
+  task = tasks.make(config)
+  size, channels = config.data.image_size, config.data.channels or 3
+  images = np.random.default_rng(0).integers(0, 256, (n, size, size, channels), np.uint8)
+  state = task.init(jax.random.PRNGKey(0), {'image': images})
+  x = jnp.asarray(images, jnp.float32) / 255.0
+  mask = jnp.asarray(masks.center_mask(size, size, 8))[None].repeat(n, 0)
+  inpaint = jax.jit(task.inpaint)
+  inpaint(state, x, mask, jax.random.PRNGKey(0)).block_until_ready()
+  seconds = best_seconds(lambda: inpaint(state, x, mask, jax.random.PRNGKey(1)), 2)
+  return {'fast': n / seconds, 'seconds': seconds}
+
+
 def compare_dtypes(names, steps: int) -> None:
   """Prints each family's float32 and bfloat16 train step side by side."""
   print('| family | config | batch | float32 ms/step | bfloat16 ms/step | bfloat16 speed-up | '
@@ -180,7 +200,10 @@ def main() -> None:
     config_path, sampler_name = FAMILIES[name]
     r = measure_family(config_path, args.steps, args.compute_dtype)
     fill, speedup = '—', '—'
-    if sampler_name:
+    if sampler_name == 'diffusion':
+      s = measure_diffusion(config_path)
+      fill, speedup = f'{s["fast"]:.2f}', f'{s["seconds"]:.2f} s / {DIFFUSION_BATCH}'
+    elif sampler_name:
       s = measure_sampler(sampler_name, 16, 32, 8, 2, plain=not args.no_plain)
       fill = f'{s["fast"]:.2f}'
       speedup = f'{s["speedup"]:.0f}×' if 'speedup' in s else '—'

@@ -36,7 +36,9 @@ from inpaintjax.visualize import save_grid
 COLUMNS = (('hole_psnr', 'PSNR hole'), ('image_psnr', 'PSNR image'), ('hole_ssim', 'SSIM hole'),
            ('ssim', 'SSIM image'), ('hole_l1', 'L1 hole'), ('image_l1', 'L1 image'),
            ('rgb_dist', 'rgb_dist hole'), ('sharpness', 'sharpness hole'),
-           ('hole_bits_per_dim', 'bits/dim hole'))
+           ('hole_bits_per_dim', 'bits/dim hole'), ('sample_hole_psnr', 'PSNR hole, 1 sample'),
+           ('sample_mean_hole_psnr', 'PSNR hole, K-sample mean'),
+           ('sample_sharpness', 'sharpness hole, 1 sample'), ('sample_spread', 'spread hole'))
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:

@@ -76,10 +76,17 @@ def load(runs: list[str], baselines_spec='', data: str = '', limit: int = 0,
   return loaded, methods, ds
 
 
+def extra_reading(name: str) -> bool:
+  """Whether an eval_step metric goes in the tables beside the PROTOCOL metrics."""
+  return name.endswith('bits_per_dim') or name.startswith('sample_')
+
+
 def score_all(loaded, methods, ds, hole: str, seed: int, batch_size: int):
   """Every run and baseline on the same images and holes: ({method: metrics}, grid columns).
 
-  Runs whose evaluation reports bits/dim (autoregressive models) get their hole bits/dim too.
+  Runs whose evaluation reports bits/dim (autoregressive models) get their hole bits/dim too,
+  and diffusion runs their samples' readings (`sample_*`: one sample's PSNR and sharpness, the
+  K-sample mean's PSNR, the spread).
   """
   mask = scoring.eval_masks(hole, seed, len(ds), *ds.images.shape[1:3])
   mesh = parallel.make_mesh() if loaded else None
@@ -97,12 +104,12 @@ def score_all(loaded, methods, ds, hole: str, seed: int, batch_size: int):
     truth = grid['truth']
   extras = {'mask': mask, 'key': scoring.eval_keys(seed, len(ds))}
   for name, _, _, task, state in loaded:
-    # Only a task whose evaluation reports bits/dim is evaluated again (the metric names come
-    # from the step's shapes, nothing computed).
+    # Only a task whose evaluation reports such readings is evaluated again (the metric names
+    # come from the step's shapes, nothing computed).
     example = {k: v[:1] for k, v in {'image': ds.images, **extras}.items()}
-    if any(k.endswith('bits_per_dim') for k in jax.eval_shape(task.eval_step, state, example)):
+    if any(extra_reading(k) for k in jax.eval_shape(task.eval_step, state, example)):
       losses = scoring.eval_losses(task, state, ds.images, extras, batch, mesh)
-      rows[name].update({k: v for k, v in losses.items() if k.endswith('bits_per_dim')})
+      rows[name].update({k: v for k, v in losses.items() if extra_reading(k)})
   columns['truth'] = truth
   return dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr'])), columns
 

@@ -50,8 +50,11 @@ def test_unknown_variant_model_task_and_activation():
   with pytest.raises(ValueError, match="Unknown model name 'transformer'"):
     models.build(config.model, out_channels=3)
   config = load('unet.py:smoke')
-  config.task = 'diffusion'
-  with pytest.raises(ValueError, match="Unknown task 'diffusion'"):
+  config.task = 'telepathy'
+  with pytest.raises(ValueError, match="Unknown task 'telepathy'"):
+    tasks.make(config)
+  config.task = 'diffusion'  # A known task without its section: named, not a KeyError.
+  with pytest.raises(ValueError, match='config.diffusion section'):
     tasks.make(config)
   with pytest.raises(ValueError, match="Unknown activation 'swishy'"):
     models.layers.activation('swishy')

@@ -116,6 +116,10 @@ def test_trainer_runs_resumes_and_evaluates_the_smoke_model(tmp_path):
   workdir = str(tmp_path / 'run')
   trained = train.train_and_evaluate(config, workdir)
   assert np.isfinite(trained['hole_psnr']) and np.isfinite(trained['loss'])
+  # One sample and the K-sample mean are both reported; distinct samples have a spread.
+  assert np.isfinite(trained['sample_hole_psnr']) and np.isfinite(trained['sample_sharpness'])
+  assert trained['sample_spread'] > 0
+  assert trained['sample_mean_hole_psnr'] != trained['sample_hole_psnr']
   train.train_and_evaluate(config, workdir)  # Finished: resumes at the last step, no error.
   assert 'Resumed from step 4' in open(os.path.join(workdir, 'log.txt')).read()
   again = evaluate.run(workdir=workdir, batch_size=16)

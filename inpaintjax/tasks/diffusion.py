@@ -12,7 +12,9 @@ sampled with RePaint, on the one trainer and evaluator.
 Both sample with `inpaintjax.diffusion.sample` (DDIM at `sampler='ddim'`, eta 0; ancestral
 DDPM-like steps at `'ddpm'`, eta 1) over `sample_steps` of the `timesteps`, jitted as one
 `lax.scan`. `inpaint` returns one sample, or the mean of `samples` samples (the mean tends to
-the regression answer, one sample is sharp); `parts['fill']` draws several per image.
+the regression answer, one sample is sharp); `parts['fill']` draws several per image. The
+evaluation reports both beside the loss (`sample_hole_psnr`, `sample_mean_hole_psnr`,
+`sample_sharpness`, `sample_spread`: eval_step), each image's samples drawn from its own key.
 With `diffusion.context` > 0 the chain runs on the central context×context window only
 (centre holes that fit in it), as the U-Net `:best` looks at its window.
 """
@@ -23,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax.training import train_state
 
-from inpaintjax import diffusion, models
+from inpaintjax import diffusion, metrics, models
 from inpaintjax.data import masks
 from inpaintjax.errors import ConfigError
 from inpaintjax.tasks.base import Task, make_optimizer
@@ -44,6 +46,9 @@ def conditional_input(x_t: jnp.ndarray, x_known: jnp.ndarray, mask: jnp.ndarray)
 
 def make_task(config) -> Task:
   """The diffusion task for `config` (see configs/diffusion.py)."""
+  if 'diffusion' not in config:
+    raise ConfigError("task 'diffusion' needs a config.diffusion section (mode, schedule, "
+                      'timesteps, ...): start from configs/diffusion.py.')
   cfg = config.diffusion
   hole = masks.parse_hole(config.hole)
   context = int(cfg.context)
@@ -107,11 +112,34 @@ def make_task(config) -> Task:
     return state.apply_gradients(grads=grads), {'loss': loss}
 
   def eval_step(state, batch):
-    """Per-example denoising loss at a timestep and noise drawn from the image's own key."""
+    """Per-example readings: the denoising loss at a timestep and noise drawn from the
+    image's own key, and the samples' (`sample_readings`)."""
     x = window(batch['image'].astype(jnp.float32) / 127.5 - 1.0)
-    mask = window(batch['mask'])
     t, noise = draws(batch['key'], x.shape)
-    return {'loss': loss_terms(state.params, x, mask, t, noise, False)}
+    out = {'loss': loss_terms(state.params, x, window(batch['mask']), t, noise, False)}
+    return {**out, **sample_readings(state, batch)}
+
+  def sample_readings(state, batch):
+    """K = max(diffusion.samples, 2) samples per image, keyed by the image's own key: one
+    sample's hole PSNR and sharpness (`sample_hole_psnr`, `sample_sharpness`), the K-sample
+    mean's hole PSNR (`sample_mean_hole_psnr`) and the spread between the samples
+    (`sample_spread`: the per-pixel standard deviation over the K, averaged over the hole's
+    pixels and channels, on [0, 1])."""
+    images = batch['image'].astype(jnp.float32) / 255.0
+    mask = batch['mask']
+    k = max(int(cfg.samples), 2)
+    drawn = jax.lax.map(lambda i: fill_keyed(state, images, mask,
+                                             jax.vmap(jax.random.fold_in, (0, None))(
+                                                 batch['key'], i)),
+                        jnp.arange(k))
+    hole = jnp.broadcast_to(mask, images.shape)
+    spread = jnp.sum(jnp.std(drawn, axis=0) * hole, axis=(1, 2, 3)) / jnp.maximum(
+        jnp.sum(hole, axis=(1, 2, 3)), 1)
+    return {'sample_hole_psnr': metrics.hole_metrics(drawn[0], images, mask)['hole_psnr'],
+            'sample_sharpness': metrics.sharpness_ratio(drawn[0], images, mask),
+            'sample_mean_hole_psnr': metrics.hole_metrics(jnp.mean(drawn, axis=0), images,
+                                                          mask)['hole_psnr'],
+            'sample_spread': spread}
 
   def sample_window(params, x_known, mask, keys):
     def predict(x_t, t):
@@ -119,18 +147,19 @@ def make_task(config) -> Task:
     return diffusion.sample(predict, x_known, mask, keys, abar, grid, path, cfg.prediction, eta,
                             repaint=not conditional)
 
+  def fill_keyed(state, images, mask, keys):
+    """One sample per image in [0, 1] from per-image keys (N, 2), the known pixels exact."""
+    x = images.astype(jnp.float32) * 2.0 - 1.0
+    out = sample_window(state.params, window(x), window(mask), keys)
+    out = jnp.clip(((paste_centre(x, out) if context else out) + 1.0) / 2.0, 0.0, 1.0)
+    return jnp.where(mask > 0, out, images)  # Known pixels exact, not through the [-1, 1] scale.
+
   def fill(state, images, mask, key, num_samples=1):
     """(num_samples, N, H, W, C) samples in [0, 1], the known pixels untouched."""
-    x = images.astype(jnp.float32) * 2.0 - 1.0
-    keys = jax.random.split(key, x.shape[0])
-
-    def one(k):
-      sample_keys = jax.vmap(lambda kk: jax.random.fold_in(kk, k))(keys)
-      out = sample_window(state.params, window(x), window(mask), sample_keys)
-      return paste_centre(x, out) if context else out
-
-    out = jnp.clip((jax.lax.map(one, jnp.arange(num_samples)) + 1.0) / 2.0, 0.0, 1.0)
-    return jnp.where(mask > 0, out, images)  # Known pixels exact, not through the [-1, 1] scale.
+    keys = jax.random.split(key, images.shape[0])
+    return jax.lax.map(lambda i: fill_keyed(state, images, mask,
+                                            jax.vmap(jax.random.fold_in, (0, None))(keys, i)),
+                       jnp.arange(num_samples))
 
   def inpaint(state, images, mask, rng):
     """One sample per image, or the mean of `diffusion.samples`."""
