@@ -155,5 +155,21 @@ def evaluate_state(task, state, eval_ds, config, mesh, grid_path=None) -> dict[s
                           extras['mask'], batch_size, config.grid_images)
     results.update(quality)
     if grid_path and jax.process_index() == 0:
-      save_grid(grid_path, grid)
+      save_grid(grid_path, with_samples(task, state, grid, extras['mask'][:len(grid['truth'])],
+                                        config.eval_seed))
   return results
+
+
+def with_samples(task, state, grid: dict, mask: np.ndarray, seed: int) -> dict:
+  """The grid with `task.parts['grid_samples']` more columns, one sample each (a sampler's
+  samples differ: diffusion models), before the truth; the grid as it was for other tasks."""
+  count = task.parts.get('grid_samples', 0)
+  if not count:
+    return grid
+  truth = grid['truth']
+  samples = np.asarray(jax.jit(task.parts['fill'], static_argnums=4)(
+      state, jnp.asarray(truth), jnp.asarray(mask, jnp.float32), jax.random.PRNGKey(seed),
+      count))
+  columns = {k: v for k, v in grid.items() if k != 'truth'}
+  columns.update({f'sample {i + 1}': s for i, s in enumerate(samples)})
+  return {**columns, 'truth': truth}

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from PIL import Image
 
 from inpaintjax import diffusion, evaluate, parallel, runs, tasks, train
 from tests.conftest import load
@@ -120,6 +121,9 @@ def test_trainer_runs_resumes_and_evaluates_the_smoke_model(tmp_path):
   assert np.isfinite(trained['sample_hole_psnr']) and np.isfinite(trained['sample_sharpness'])
   assert trained['sample_spread'] > 0
   assert trained['sample_mean_hole_psnr'] != trained['sample_hole_psnr']
+  grids = sorted(os.listdir(os.path.join(workdir, 'grids')))
+  width = Image.open(os.path.join(workdir, 'grids', grids[-1])).size[0]
+  assert width == 2 + 7 * (32 * 4 + 2)  # masked, output, composited, 3 samples, truth.
   train.train_and_evaluate(config, workdir)  # Finished: resumes at the last step, no error.
   assert 'Resumed from step 4' in open(os.path.join(workdir, 'log.txt')).read()
   again = evaluate.run(workdir=workdir, batch_size=16)

@@ -167,4 +167,4 @@ def make_task(config) -> Task:
 
   return Task(init=init, train_step=train_step, eval_step=eval_step, inpaint=inpaint, hole=hole,
               parts={'model': model, 'fill': fill, 'sample_window': sample_window,
-                     'loss_terms': loss_terms, 'alpha_bars': abar})
+                     'loss_terms': loss_terms, 'alpha_bars': abar, 'grid_samples': 3})
