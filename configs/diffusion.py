@@ -53,7 +53,7 @@ def get_config(arg=None):
   c.augment.flip = True
   c.optim.update(learning_rate=2e-4, schedule='cosine', warmup_steps=500, grad_clip=1.0)
   c.batch_size = 64
-  c.num_steps = 20_000
+  c.num_steps = 10_000
   c.eval_every = 2000
   c.checkpoint_every = 500
   c.data.eval_limit = 500

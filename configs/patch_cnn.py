@@ -77,7 +77,13 @@ last 2,000, never trained on; scored with `python -m inpaintjax.evaluate --workd
     python -m inpaintjax.sweep --config=configs/patch_cnn.py --sweep=ablation \
       --workdir=runs/patch_ablation --set data.name=npz:data/cifar10_train.npz data.holdout=0.04 \
       data.eval_limit=1000 num_steps=2000 eval_every=500
-    Not yet run (about 80 min alone on this 2-core CPU).
+    2026-12-06, 32 members in 142 min (beside two other training jobs): the best member
+    (relu, 128 channels, dense 128, no dropout) 24.29 dB hole_psnr, rgb_dist 27.49 (biharmonic
+    on the same holes 25.62 dB); the worst (sigmoid, 16, 128, both dropouts) 18.42 dB. Main
+    effects on validation loss (hole_psnr): channels 16 → 128 0.01588 → 0.01098 (20.23 → 22.10
+    dB); act sigmoid → relu 0.01580 → 0.01106 (20.20 → 22.14); conv dropout 0.25 → 0 0.01532 →
+    0.01154 (20.44 → 21.90); dense dropout 0.5 → 0 0.01472 → 0.01214 (20.65 → 21.68); dense
+    width 128 → 1024 0.01414 → 0.01272 (20.85 → 21.49). Channels and activation matter most.
 """
 
 import itertools
