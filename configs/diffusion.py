@@ -46,6 +46,8 @@ def get_config(arg=None):
       sampler='ddim',       # 'ddim' (deterministic, eta 0) or 'ddpm' (ancestral, eta 1).
       sample_steps=50,      # Reverse steps on a grid of the T timesteps.
       samples=1,            # inpaint: one sample, or the mean of this many.
+      eval_samples=2,       # The evaluation's K for its K-sample mean and spread (evaluate
+                            # --samples=8 for the README's figure; 2 keeps training's cheap).
       jump_length=5,        # RePaint: levels down before each jump back up ...
       jump_n_sample=3,      # ... and how many times each stretch is sampled (1 = no jumps).
       context=16)           # Run the chain on the central window (0 = the whole image).

@@ -6,6 +6,8 @@
                                 without the mirror image's prediction averaged in)
   python -m inpaintjax.evaluate --workdir=RUN --weights=ema|raw   (the moving average of the
                                 weights, or the trained weights; default: the average if kept)
+  python -m inpaintjax.evaluate --workdir=DIFFUSION_RUN --samples=8   (its K-sample mean's PSNR
+                                and the spread over 8 samples per image)
   python -m inpaintjax.evaluate --workdir=CORRECTOR_RUN --classifier=CLASSIFIER_RUN
   python -m inpaintjax.evaluate --runs RUN1 RUN2 --baselines all --data=npz:PATH  (one table:
                                 inpaintjax.leaderboard)
@@ -33,12 +35,12 @@ from inpaintjax.visualize import save_grid
 
 def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', classifier: str = '',
-        flip_average: str = '', weights: str = '') -> dict[str, float]:
+        flip_average: str = '', weights: str = '', samples: int = 0) -> dict[str, float]:
   """The command's work; returns the mean metrics and writes the report files.
 
   `flip_average` 'on' or 'off' overrides the run's own inference setting ('' keeps it);
   `weights` 'ema' or 'raw' picks the moving average or the trained weights ('' = the average
-  when the run keeps one).
+  when the run keeps one); `samples` > 0 the K of a diffusion run's K-sample readings.
   """
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
@@ -46,7 +48,8 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
     return classifier_test.report(classifier, workdir, data, limit, seed, batch_size, out,
                                   weights)
   if workdir:
-    config, task, state = runs.read_run(workdir, runs.flip_setting(flip_average), weights)
+    config, task, state = runs.read_run(workdir, runs.flip_setting(flip_average), weights,
+                                        samples)
     if task.predicts == 'logits':  # A classifier: scored by the classifier test alone.
       return classifier_test.report(workdir, '', data, limit, seed, batch_size, out, weights)
     if task.inpaint is None:
@@ -67,10 +70,12 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
       method += f' (flip_average {flip_average})'
     if weights:
       method += f' ({weights} weights)'
+    if samples:
+      suffix += f'_samples-{samples}'
     out = out or os.path.join(workdir, runs.EVAL_DIR)
   else:
-    if flip_average or weights:
-      flag = '--flip_average' if flip_average else '--weights'
+    if flip_average or weights or samples:
+      flag = '--flip_average' if flip_average else '--weights' if weights else '--samples'
       raise ValueError(f'{flag} applies to a trained run (--workdir), not a baseline.')
     if not data:
       raise ValueError('--baseline needs --data (e.g. npz:PATH, cifar10, embedded).')
@@ -120,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument('--weights', default='', choices=('', 'ema', 'raw'),
                  help="'ema': the moving average of the weights, 'raw': the trained weights "
                       "(default: the average when the run keeps one).")
+  p.add_argument('--samples', type=int, default=0,
+                 help="A diffusion run's K for its K-sample readings (sample_mean_hole_psnr, "
+                      "sample_spread); default: the run's diffusion.eval_samples.")
   p.add_argument('--runs', nargs='+', default=[], help='Runs for one leaderboard.')
   p.add_argument('--baselines', default='',
                  help="Classical methods for the leaderboard: 'all' or a comma list.")
@@ -138,7 +146,7 @@ def main(argv=None) -> int:
                          '--baseline and --classifier.')
       leaderboard.run(run_list, baselines_spec, args['data'], args['hole'], args['limit'],
                       args['seed'], args['batch_size'], args['out'], args['flip_average'],
-                      args['weights'])
+                      args['weights'], args['samples'])
     else:
       run(**args)
   except (ValueError, FileNotFoundError, ConfigError, RunError) as e:

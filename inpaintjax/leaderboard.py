@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 from inpaintjax import baselines, parallel, scoring
-from inpaintjax.runs import flip_setting, read_run
+from inpaintjax.runs import flip_setting, read_config, read_run
 from inpaintjax.data import masks, sources
 from inpaintjax.visualize import save_grid
 
@@ -46,18 +46,23 @@ def _unique_names(runs: list[str]) -> list[str]:
 
 
 def load(runs: list[str], baselines_spec='', data: str = '', limit: int = 0,
-         flip_average: str = '', weights: str = ''):
+         flip_average: str = '', weights: str = '', samples: int = 0):
   """(the runs as (name, workdir, config, task, state), the baseline names, the images).
 
   The images are `--data`'s (default: the first run's own evaluation split), checked against
-  every run's training size.
+  every run's training size. `samples` > 0 sets the K of every diffusion run's K-sample
+  readings (the other runs have none).
   """
   methods = baseline_names(baselines_spec) if baselines_spec else []
   if not runs and not methods:
     raise ValueError('Nothing to score: give --runs and/or --baselines.')
+  sampled = [w for w in runs if 'diffusion' in read_config(w)] if samples else []
+  if samples and not sampled:
+    raise ValueError('--samples applies to diffusion runs; none of --runs is one.')
   loaded = []
   for name, workdir in zip(_unique_names(runs), runs):
-    config, task, state = read_run(workdir, flip_setting(flip_average), weights)
+    config, task, state = read_run(workdir, flip_setting(flip_average), weights,
+                                   samples if workdir in sampled else 0)
     if task.inpaint is None:
       raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
     loaded.append((name, workdir, config, task, state))
@@ -110,20 +115,23 @@ def score_all(loaded, methods, ds, hole: str, seed: int, batch_size: int):
     if any(extra_reading(k) for k in jax.eval_shape(task.eval_step, state, example)):
       losses = scoring.eval_losses(task, state, ds.images, extras, batch, mesh)
       rows[name].update({k: v for k, v in losses.items() if extra_reading(k)})
+  for name, _, _, task, state in loaded:  # A sampler's own samples beside its fill.
+    drawn = scoring.with_samples(task, state, {'truth': truth}, mask[:len(truth)], seed)
+    columns.update({f'{name} {k}': v for k, v in drawn.items() if k != 'truth'})
   columns['truth'] = truth
   return dict(sorted(rows.items(), key=lambda kv: -kv[1]['hole_psnr'])), columns
 
 
 def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = '',
-        weights: str = '') -> dict[str, dict[str, float]]:
+        weights: str = '', samples: int = 0) -> dict[str, dict[str, float]]:
   """Scores every run and baseline; writes and prints the table; returns {method: metrics}.
 
   `flip_average` 'on' / 'off' overrides every run's own inference setting ('' keeps each);
   `weights` 'ema' / 'raw' picks every run's averaged or trained weights ('' = the average
-  where a run keeps one).
+  where a run keeps one); `samples` the K of diffusion runs' K-sample readings.
   """
-  loaded, methods, ds = load(runs, baselines_spec, data, limit, flip_average, weights)
+  loaded, methods, ds = load(runs, baselines_spec, data, limit, flip_average, weights, samples)
   hole = hole or (str(loaded[0][3].hole) if loaded and loaded[0][3].hole else 'center-8')
   rows, columns = score_all(loaded, methods, ds, hole, seed, batch_size)
   header = (f'{ds.name}, {len(ds)} images, hole {masks.parse_hole(hole)} (seed {seed}); '

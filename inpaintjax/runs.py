@@ -201,13 +201,15 @@ def flip_setting(flip_average: str) -> bool | None:
   return settings[flip_average]
 
 
-def read_run(workdir: str, flip_average: bool | None = None, weights: str = ''):
+def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
+             samples: int = 0):
   """(config, task, state) of a finished or interrupted run, from its newest good checkpoint.
 
   The task and state are the inference view: the task without its averaging wrapper, the
   state with the weights `weights` names: 'ema' (the moving average), 'raw' (the trained
   weights) or '' (the average when the run keeps one). `flip_average` (True/False) overrides
-  the run's inference setting (None keeps it). A damaged newest checkpoint is skipped (and
+  the run's inference setting (None keeps it); `samples` > 0 sets a diffusion run's
+  `eval_samples` (the K of its K-sample readings). A damaged newest checkpoint is skipped (and
   left where it is: reading a run never changes it).
   """
   if weights not in ('',) + ema.WEIGHTS:
@@ -215,6 +217,13 @@ def read_run(workdir: str, flip_average: bool | None = None, weights: str = ''):
   config = read_config(workdir)
   if flip_average is not None:
     config.flip_average = flip_average
+  if samples:
+    if 'diffusion' not in config:
+      raise ValueError(f'--samples applies to diffusion runs; {workdir} is a {config.task!r} '
+                       'run.')
+    if samples < 2:
+      raise ValueError(f'--samples must be at least 2 (the spread needs two), got {samples}.')
+    config.diffusion.eval_samples = samples
   image_shape = read_data_info(workdir)['image_shape']
   mesh = parallel.make_mesh()
   task, plain_task = make_tasks(config)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaintjax import diffusion, evaluate, parallel, runs, tasks, train
+from inpaintjax import diffusion, evaluate, leaderboard, parallel, runs, tasks, train
 from tests.conftest import load
 from tests.test_train import fixed_batch
 
@@ -128,3 +128,28 @@ def test_trainer_runs_resumes_and_evaluates_the_smoke_model(tmp_path):
   assert 'Resumed from step 4' in open(os.path.join(workdir, 'log.txt')).read()
   again = evaluate.run(workdir=workdir, batch_size=16)
   np.testing.assert_allclose(again['hole_psnr'], trained['hole_psnr'], rtol=1e-5)
+  # --samples=K: the same first sample (keys fold in the sample's index), a K-sample mean.
+  more = evaluate.run(workdir=workdir, batch_size=16, samples=4)
+  np.testing.assert_allclose(more['sample_hole_psnr'], again['sample_hole_psnr'], rtol=1e-5)
+  assert more['sample_mean_hole_psnr'] != again['sample_mean_hole_psnr']
+  assert any(f.endswith('_samples-4.json') for f in os.listdir(os.path.join(workdir, 'eval')))
+  with pytest.raises(ValueError, match='at least 2'):
+    evaluate.run(workdir=workdir, samples=1)
+  with pytest.raises(ValueError, match='--samples'):
+    evaluate.run(baseline='biharmonic', data='embedded', samples=4)
+  # The leaderboard shows the sampler's own samples beside its fill.
+  out = str(tmp_path / 'board')
+  rows = leaderboard.run([workdir], 'biharmonic', out=out, samples=3, batch_size=16)
+  assert np.isfinite(rows['run']['sample_mean_hole_psnr'])
+  listed = open(os.path.join(out, 'leaderboard.md')).read().splitlines()[-1]
+  assert 'run sample 1' in listed and 'run sample 3' in listed
+
+
+def test_samples_flag_names_runs_it_does_not_apply_to(tmp_path):
+  config = load('patch_cnn.py:smoke')
+  workdir = str(tmp_path / 'patch')
+  train.train_and_evaluate(config, workdir)
+  with pytest.raises(ValueError, match='applies to diffusion runs'):
+    evaluate.run(workdir=workdir, samples=4)
+  with pytest.raises(ValueError, match='none of --runs'):
+    leaderboard.run([workdir], samples=4)

@@ -14,7 +14,8 @@ DDPM-like steps at `'ddpm'`, eta 1) over `sample_steps` of the `timesteps`, jitt
 `lax.scan`. `inpaint` returns one sample, or the mean of `samples` samples (the mean tends to
 the regression answer, one sample is sharp); `parts['fill']` draws several per image. The
 evaluation reports both beside the loss (`sample_hole_psnr`, `sample_mean_hole_psnr`,
-`sample_sharpness`, `sample_spread`: eval_step), each image's samples drawn from its own key.
+`sample_sharpness`, `sample_spread`: eval_step, over `eval_samples` samples), each image's
+samples drawn from its own key.
 With `diffusion.context` > 0 the chain runs on the central context×context window only
 (centre holes that fit in it), as the U-Net `:best` looks at its window.
 """
@@ -58,6 +59,11 @@ def make_task(config) -> Task:
   if context and hole.size > context:
     raise ConfigError(f'hole {config.hole!r} does not fit in the {context}×{context} '
                       'diffusion.context window.')
+  # A run saved before the field existed read K = max(samples, 2), as it did then.
+  eval_samples = int(cfg.get('eval_samples', max(int(cfg.samples), 2)))
+  if eval_samples < 2:
+    raise ConfigError(f'diffusion.eval_samples must be at least 2 (the spread between samples '
+                      f'needs two), got {eval_samples}.')
   conditional = cfg.mode == 'conditional'
   abar = diffusion.alpha_bars(cfg.schedule, cfg.timesteps)
   grid = diffusion.time_grid(cfg.timesteps, cfg.sample_steps)
@@ -120,14 +126,14 @@ def make_task(config) -> Task:
     return {**out, **sample_readings(state, batch)}
 
   def sample_readings(state, batch):
-    """K = max(diffusion.samples, 2) samples per image, keyed by the image's own key: one
+    """K = diffusion.eval_samples samples per image, keyed by the image's own key: one
     sample's hole PSNR and sharpness (`sample_hole_psnr`, `sample_sharpness`), the K-sample
     mean's hole PSNR (`sample_mean_hole_psnr`) and the spread between the samples
     (`sample_spread`: the per-pixel standard deviation over the K, averaged over the hole's
     pixels and channels, on [0, 1])."""
     images = batch['image'].astype(jnp.float32) / 255.0
     mask = batch['mask']
-    k = max(int(cfg.samples), 2)
+    k = eval_samples
     drawn = jax.lax.map(lambda i: fill_keyed(state, images, mask,
                                              jax.vmap(jax.random.fold_in, (0, None))(
                                                  batch['key'], i)),
