@@ -50,7 +50,9 @@ def get_config(arg=None):
                             # --samples=8 for the README's figure; 2 keeps training's cheap).
       jump_length=5,        # RePaint: levels down before each jump back up ...
       jump_n_sample=3,      # ... and how many times each stretch is sampled (1 = no jumps).
-      context=16)           # Run the chain on the central window (0 = the whole image).
+      context=16,           # Run the chain on the central window (0 = the whole image).
+      first_fill='biharmonic')  # conditional: the hole's biharmonic fill as a hint ('' = none;
+                              # the repaint prior ignores it).
   c.hole = 'center-8'
   c.augment.flip = True
   c.optim.update(learning_rate=2e-4, schedule='cosine', warmup_steps=500, grad_clip=1.0)

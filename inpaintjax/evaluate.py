@@ -72,7 +72,9 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
       method += f' ({weights} weights)'
     if samples:
       suffix += f'_samples-{samples}'
-    out = out or os.path.join(workdir, runs.EVAL_DIR)
+    # An exported model's reports go beside the classical ones (its file is not a folder).
+    out = out or (os.path.join('runs', 'eval', os.path.splitext(method)[0])
+                  if runs.is_export(workdir) else os.path.join(workdir, runs.EVAL_DIR))
   else:
     if flip_average or weights or samples:
       flag = '--flip_average' if flip_average else '--weights' if weights else '--samples'
@@ -109,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
   """The command's flags (the tests parse every documented command line with it)."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.evaluate', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument('--workdir', default='', help='A training run folder.')
+  p.add_argument('--workdir', default='', help='A training run folder or an exported model.')
   p.add_argument('--baseline', default='', choices=('',) + baselines.BASELINES)
   p.add_argument('--data', default='', help='cifar10, mnist, npz:PATH, embedded, ...')
   p.add_argument('--hole', default='', help='center-M, box or strokes (default: the run\'s).')

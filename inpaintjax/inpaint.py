@@ -5,6 +5,8 @@
                                average of the weights, when it keeps one)
   python -m inpaintjax.inpaint --baseline=biharmonic --image=photo.png --mask=mask.png --out=out.png
 
+`--workdir` takes a run folder or an exported model's file (`python -m inpaintjax.export`).
+
 The mask is an image of the same size, white (> 127) where pixels are missing. Any image
 size and 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels: alpha is kept as it is and
 only the colour is inpainted; 16-bit, palette, bilevel and other modes are converted to 8 bits

@@ -6,6 +6,7 @@
   WORKDIR/damaged_checkpoints/STEP   checkpoints that could not be restored, moved aside
   WORKDIR/metrics.jsonl, tensorboard/, grids/, profile/   what training logs (logs.py)
   WORKDIR/eval/eval_*.json   the evaluator's reports (evaluate.py), one per data × hole
+An exported model (one file, export.py) is read by the same functions.
 
 The trainer, the evaluator, the leaderboard, the classifier test, `inpaint` and the warm start
 read runs through `read_run`; only the trainer writes them.
@@ -116,8 +117,10 @@ def write_run_info(workdir: str, config, train_ds, eval_ds) -> None:
   except OSError as e:
     raise RunError(f'--workdir={workdir} cannot be written: {e.strerror or e}.') from e
   _write_json(os.path.join(workdir, CONFIG_FILE), config.to_json_best_effort(indent=2))
+  from inpaintjax import export  # The exporter reads runs: imported here, not at the top.
   info = {'train': train_ds.name, 'train_size': len(train_ds), 'eval': eval_ds.name,
-          'eval_size': len(eval_ds), 'image_shape': list(train_ds.images.shape[1:])}
+          'eval_size': len(eval_ds), 'image_shape': list(train_ds.images.shape[1:]),
+          'commit': export.code_commit()}
   _write_json(os.path.join(workdir, DATA_FILE), json.dumps(info, indent=2))
 
 
@@ -132,13 +135,25 @@ def _read_json(workdir: str, name: str) -> dict:
     raise RunError(f'{path} is corrupt: {e}.') from e
 
 
+def is_export(path: str) -> bool:
+  """Whether `path` names an exported model (a file) rather than a run folder."""
+  return os.path.isfile(path)
+
+
 def read_config(workdir: str) -> ml_collections.ConfigDict:
-  """The run's saved config; fields added since it ran read at their defaults."""
+  """The run's saved config (or an export's); fields added since it ran read at their
+  defaults."""
+  if is_export(workdir):
+    from inpaintjax import export
+    return export.read_config(workdir)
   return ml_collections.ConfigDict(config_base.with_defaults(_read_json(workdir, CONFIG_FILE)))
 
 
 def read_data_info(workdir: str) -> dict:
-  """The run's data.json: dataset names and sizes, `image_shape`."""
+  """The run's data.json: dataset names and sizes, `image_shape` (an export: the shape)."""
+  if is_export(workdir):
+    from inpaintjax import export
+    return export.read_data_info(workdir)
   return _read_json(workdir, DATA_FILE)
 
 
@@ -201,20 +216,10 @@ def flip_setting(flip_average: str) -> bool | None:
   return settings[flip_average]
 
 
-def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
-             samples: int = 0):
-  """(config, task, state) of a finished or interrupted run, from its newest good checkpoint.
-
-  The task and state are the inference view: the task without its averaging wrapper, the
-  state with the weights `weights` names: 'ema' (the moving average), 'raw' (the trained
-  weights) or '' (the average when the run keeps one). `flip_average` (True/False) overrides
-  the run's inference setting (None keeps it); `samples` > 0 sets a diffusion run's
-  `eval_samples` (the K of its K-sample readings). A damaged newest checkpoint is skipped (and
-  left where it is: reading a run never changes it).
-  """
-  if weights not in ('',) + ema.WEIGHTS:
-    raise ValueError(f"--weights must be 'ema', 'raw' or empty, got {weights!r}.")
-  config = read_config(workdir)
+def apply_inference_overrides(config, workdir: str, flip_average: bool | None,
+                              samples: int) -> None:
+  """--flip_average (True / False; None keeps the run's) and --samples (a diffusion run's K of
+  its K-sample readings; 0 keeps the run's) on a run's config."""
   if flip_average is not None:
     config.flip_average = flip_average
   if samples:
@@ -224,6 +229,27 @@ def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
     if samples < 2:
       raise ValueError(f'--samples must be at least 2 (the spread needs two), got {samples}.')
     config.diffusion.eval_samples = samples
+
+
+def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
+             samples: int = 0):
+  """(config, task, state) of a finished or interrupted run, from its newest good checkpoint.
+
+  The task and state are the inference view: the task without its averaging wrapper, the
+  state with the weights `weights` names: 'ema' (the moving average), 'raw' (the trained
+  weights) or '' (the average when the run keeps one). `flip_average` (True/False) overrides
+  the run's inference setting (None keeps it); `samples` > 0 sets a diffusion run's
+  `eval_samples` (the K of its K-sample readings). `workdir` may be an exported model's file
+  (export.py). A damaged newest checkpoint is skipped (and
+  left where it is: reading a run never changes it).
+  """
+  if weights not in ('',) + ema.WEIGHTS:
+    raise ValueError(f"--weights must be 'ema', 'raw' or empty, got {weights!r}.")
+  if is_export(workdir):
+    from inpaintjax import export
+    return export.read(workdir, flip_average, weights, samples)
+  config = read_config(workdir)
+  apply_inference_overrides(config, workdir, flip_average, samples)
   image_shape = read_data_info(workdir)['image_shape']
   mesh = parallel.make_mesh()
   task, plain_task = make_tasks(config)
@@ -243,7 +269,10 @@ def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
 
 
 def list_evaluations(workdir: str) -> list[dict]:
-  """The evaluator's reports on this run (WORKDIR/eval/eval_*.json), oldest first."""
+  """The evaluator's reports on this run (WORKDIR/eval/eval_*.json), oldest first; none for
+  an export."""
+  if is_export(workdir):
+    return []
   paths = sorted(glob.glob(os.path.join(workdir, EVAL_DIR, 'eval_*.json')), key=os.path.getmtime)
   out = []
   for path in paths:

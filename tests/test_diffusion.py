@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from inpaintjax import diffusion, evaluate, leaderboard, parallel, runs, tasks, train
+from inpaintjax.data import masks
 from tests.conftest import load
 from tests.test_train import fixed_batch
 
@@ -68,7 +69,10 @@ def test_the_loss_equals_a_direct_computation():
   got = task.parts['loss_terms'](state.params, x, mask, t, noise, False)
   a = task.parts['alpha_bars'][np.asarray(t)][:, None, None, None]
   x_t = np.sqrt(a) * x + np.sqrt(1 - a) * noise
-  inp = np.concatenate([np.where(mask > 0, x_t, x), mask], axis=-1)
+  # The smoke config's first fill: biharmonic, from the known pixels (the hole's truth hidden).
+  assert config.diffusion.first_fill == 'biharmonic'
+  hint = masks.biharmonic_fill(jnp.where(mask > 0, 0.0, x), mask)
+  inp = np.concatenate([np.where(mask > 0, x_t, x), mask, hint], axis=-1)
   out = task.parts['model'].apply({'params': state.params}, inp, t.astype(jnp.float32))
   v = np.sqrt(a) * noise - np.sqrt(1 - a) * x
   m = np.broadcast_to(mask, x.shape)

@@ -16,6 +16,8 @@ the regression answer, one sample is sharp); `parts['fill']` draws several per i
 evaluation reports both beside the loss (`sample_hole_psnr`, `sample_mean_hole_psnr`,
 `sample_sharpness`, `sample_spread`: eval_step, over `eval_samples` samples), each image's
 samples drawn from its own key.
+With `diffusion.first_fill` ('harmonic' / 'biharmonic') the conditional net also sees that
+classical fill of the hole (from the known pixels), a first guess it learns to sample around.
 With `diffusion.context` > 0 the chain runs on the central context×context window only
 (centre holes that fit in it), as the U-Net `:best` looks at its window.
 """
@@ -33,8 +35,13 @@ from inpaintjax.tasks.base import Task, make_optimizer
 from inpaintjax.tasks.regression import augmented, centre_crop, paste_centre
 
 MODES = ('conditional', 'repaint')
+# diffusion.first_fill: '' or a classical fill given to the conditional net beside the noisy
+# hole (its hole values come from the known pixels only, never from the hole's truth).
+FILLS = {'harmonic': masks.harmonic_fill, 'biharmonic': masks.biharmonic_fill}
+FIRST_FILLS = ('',) + tuple(FILLS)
 SAMPLERS = {'ddim': 0.0, 'ddpm': 1.0}  # The sampler's eta.
-CONFIG_CHOICES = {'diffusion.mode': MODES, 'diffusion.schedule': diffusion.SCHEDULES,
+CONFIG_CHOICES = {'diffusion.mode': MODES, 'diffusion.first_fill': FIRST_FILLS,
+                  'diffusion.schedule': diffusion.SCHEDULES,
                   'diffusion.prediction': diffusion.PREDICTIONS,
                   'diffusion.sampler': tuple(SAMPLERS)}
 
@@ -65,6 +72,10 @@ def make_task(config) -> Task:
     raise ConfigError(f'diffusion.eval_samples must be at least 2 (the spread between samples '
                       f'needs two), got {eval_samples}.')
   conditional = cfg.mode == 'conditional'
+  first_fill = str(cfg.get('first_fill', ''))  # Runs saved before the field: none.
+  # The repaint prior sees no known pixels: no first fill there (the field is ignored).
+  if first_fill not in FIRST_FILLS:
+    raise ConfigError(f'diffusion.first_fill must be one of {FIRST_FILLS}, got {first_fill!r}.')
   abar = diffusion.alpha_bars(cfg.schedule, cfg.timesteps)
   grid = diffusion.time_grid(cfg.timesteps, cfg.sample_steps)
   path = (diffusion.plain_path(len(grid)) if conditional else
@@ -75,7 +86,12 @@ def make_task(config) -> Task:
   window = (lambda a: centre_crop(a, context)) if context else (lambda a: a)
 
   def net_input(x_t, x_known, mask):
-    return conditional_input(x_t, x_known, mask) if conditional else x_t
+    if not conditional:
+      return x_t
+    inp = conditional_input(x_t, x_known, mask)
+    if first_fill:  # A classical fill of the hole from the known pixels alone, as a hint.
+      inp = jnp.concatenate([inp, FILLS[first_fill](x_known, mask)], axis=-1)
+    return inp
 
   def loss_terms(params, x, mask, t, noise, train, rng=None):
     """Per-example MSE of the prediction: over the hole (conditional) or every pixel."""
