@@ -71,15 +71,25 @@ def read_image(path: str, what: str = 'image') -> tuple[np.ndarray, list[str]]:
 def read_mask(path: str, image_shape) -> np.ndarray:
   """Bool H×W, True where missing (white); checks the size and that it is neither empty nor full."""
   array, _ = read_image(path, 'mask')
+  return mask_from_array(array, image_shape, f'mask {path}')
+
+
+def mask_from_array(array: np.ndarray, image_shape, what: str = 'the mask') -> np.ndarray:
+  """Bool H×W from a mask image (uint8 H×W×C, white = missing), checked like `read_mask`."""
   grey = array[..., :3].mean(axis=-1) if array.shape[-1] >= 3 else array[..., 0]
   mask = grey > 127
   if mask.shape != tuple(image_shape[:2]):
-    raise ValueError(f'mask {path} is {mask.shape[0]}×{mask.shape[1]} but the image is '
+    raise ValueError(f'{what} is {mask.shape[0]}×{mask.shape[1]} but the image is '
                      f'{image_shape[0]}×{image_shape[1]}.')
+  return check_mask(mask, what)
+
+
+def check_mask(mask: np.ndarray, what: str = 'the mask') -> np.ndarray:
+  """`mask` (bool H×W) if it is neither empty nor full; else a one-line error."""
   if not mask.any():
-    raise ValueError(f'mask {path} has no white pixel: nothing to inpaint.')
+    raise ValueError(f'{what} has no white pixel: nothing to inpaint.')
   if mask.all():
-    raise ValueError(f'mask {path} is all white: there is no context to inpaint from.')
+    raise ValueError(f'{what} is all white: there is no context to inpaint from.')
   return mask
 
 
@@ -123,8 +133,9 @@ class ModelFiller:
     self.piece = (hole.size if hole is not None and hole.kind == 'center'
                   else min(self.height, self.width) // 2)
     self.devices = jax.device_count()
-    key = jax.random.PRNGKey(seed)
-    self._inpaint = jax.jit(lambda images, mask: task.inpaint(state, images, mask, key))
+    self.task_name = config.task
+    self.key = jax.random.PRNGKey(seed)  # A sampler's draw: set another key for another one.
+    self._inpaint = jax.jit(lambda images, mask, key: task.inpaint(state, images, mask, key))
 
   def fill(self, image: np.ndarray, part: np.ndarray, top: int, left: int) -> np.ndarray:
     """`image` (uint8 H×W×C, the model's C) with the pixels of `part` filled by the model.
@@ -140,7 +151,7 @@ class ModelFiller:
     n = self.devices  # One window, repeated so the batch splits over the devices.
     images = np.repeat(window[None].astype(np.float32) / 255.0, n, axis=0)
     masks = np.repeat(mask[None, ..., None].astype(np.float32), n, axis=0)
-    raw = np.asarray(self._inpaint(images, masks))[0]
+    raw = np.asarray(self._inpaint(images, masks, self.key))[0]
     out = np.round(np.clip(raw, 0, 1) * 255).astype(np.uint8)
     result = padded.copy()
     region = result[wtop + pad:wtop + pad + h, wleft + pad:wleft + pad + w]
