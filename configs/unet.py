@@ -17,6 +17,9 @@ Variants (`--config=configs/unet.py:VARIANT`):
                       sees the whole image (context 0: free-form holes reach the borders);
                       3,000 steps; one pass (flip_average off; the evaluator's
                       --flip_average=on averages).
+  shipped             `best` at a quarter of its width (base 16, at most 128 channels),
+                      correcting the biharmonic fill: the model inside the package.
+  shipped_mnist       the same at base 8 / 64 channels on 28×28 grey digits (3,000 steps).
   mixed_biharmonic    `mixed` correcting a biharmonic first fill (masks.biharmonic_fill, 32
                       conjugate-gradient steps, jitted) instead of the harmonic one; 4,000 steps.
   mnist               the faithful model on 28×28 grey digits (one level is cut: 28 is
@@ -153,7 +156,8 @@ from inpaintjax import config_base
 # The mixed-hole model's training holes (masks.parse_hole: a comma list draws one kind per image).
 MIXED_HOLES = 'center-8,center-16,thin,medium,thick,box'
 
-VARIANTS = ('', 'faithful', 'best', 'mixed', 'mixed_biharmonic', 'mnist', 'smoke')
+VARIANTS = ('', 'faithful', 'best', 'mixed', 'mixed_biharmonic', 'shipped', 'shipped_mnist', 'mnist',
+            'smoke')
 
 
 def get_config(arg=None):
@@ -181,7 +185,7 @@ def get_config(arg=None):
   # best 118.7 → 111.3 ms/step (1.07×).
   c.cpu_devices = 2
 
-  if arg in ('best', 'mixed', 'mixed_biharmonic'):
+  if arg in ('best', 'mixed', 'mixed_biharmonic', 'shipped', 'shipped_mnist'):
     c.model.update(levels=4, base_channels=32, max_channels=256, output='linear')
     c.hole_fill = 'harmonic'
     c.residual = True
@@ -209,6 +213,18 @@ def get_config(arg=None):
       c.hole = MIXED_HOLES
       c.model.context = 0
       c.flip_average = False
+      c.num_steps = 3000
+    if arg in ('shipped', 'shipped_mnist'):
+      # The models inside the package (inpaintjax/weights/): small enough to ship (exported at
+      # float16 under 5 MB and 1 MB), correcting the biharmonic fill.
+      c.hole_fill = 'biharmonic'
+      c.model.update(base_channels=16, max_channels=128)
+      c.data.eval_limit = 1000
+      c.eval_every = 1000
+      c.checkpoint_every = 500
+    if arg == 'shipped_mnist':
+      c.model.update(base_channels=8, max_channels=64)
+      c.data.update(name='mnist', channels=1, image_size=28)
       c.num_steps = 3000
     if arg == 'mixed_biharmonic':
       # The biharmonic first fill is 1.5 dB closer than the harmonic one on thin holes

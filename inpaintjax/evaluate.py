@@ -73,7 +73,7 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
     if samples:
       suffix += f'_samples-{samples}'
     # An exported model's reports go beside the classical ones (its file is not a folder).
-    out = out or (os.path.join('runs', 'eval', os.path.splitext(method)[0])
+    out = out or (os.path.join('runs', 'eval', os.path.splitext(method)[0].replace(':', '_'))
                   if runs.is_export(workdir) else os.path.join(workdir, runs.EVAL_DIR))
   else:
     if flip_average or weights or samples:

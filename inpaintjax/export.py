@@ -13,7 +13,8 @@ inference reads (a regression run's fill value, batch statistics), without the o
 the model's own dtype.
 
 `inpaint`, `evaluate` and the leaderboard take such a file wherever they take a run folder
-(`runs.read_run` reads both). A file of a newer format, a truncated file or one that is not an
+(`runs.read_run` reads both), and `shipped:cifar10` / `shipped:mnist` name the exports inside
+the package (inpaintjax/weights/; `inpaint` with no --workdir uses shipped:cifar10). A file of a newer format, a truncated file or one that is not an
 export is refused with one line that says which.
 """
 
@@ -35,6 +36,10 @@ from inpaintjax import config_base, parallel
 from inpaintjax.errors import ConfigError, RunError
 
 FORMAT = 'inpaintjax-export'
+# The models inside the package (inpaintjax/weights/), named `shipped:NAME` wherever a run is
+# taken; `inpaint` uses shipped:cifar10 when given no --workdir.
+SHIPPED = {'cifar10': 'cifar10_unet.msgpack', 'mnist': 'mnist_unet.msgpack'}
+SHIPPED_PREFIX = 'shipped:'
 VERSION = 1
 DTYPES = ('float32', 'float16', 'bfloat16')
 OPTIMIZER_KEYS = frozenset({'opt_state'})
@@ -56,6 +61,20 @@ def code_commit() -> str:
       return f'inpaintjax {metadata.version("inpaintjax")}'
     except metadata.PackageNotFoundError:
       return 'unknown'
+
+
+def resolve(path: str) -> str:
+  """`path`, or the file of a shipped model named `shipped:NAME`."""
+  if not path.startswith(SHIPPED_PREFIX):
+    return path
+  name = path.removeprefix(SHIPPED_PREFIX)
+  if name not in SHIPPED:
+    raise ValueError(f'Unknown shipped model {name!r}; shipped: '
+                     f'{", ".join(SHIPPED_PREFIX + k for k in SHIPPED)}.')
+  file = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights', SHIPPED[name])
+  if not os.path.isfile(file):
+    raise FileNotFoundError(f'{path}: {file} is not installed with this copy of inpaintjax.')
+  return file
 
 
 def _without_optimizer(tree):

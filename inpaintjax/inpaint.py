@@ -1,11 +1,14 @@
 """Inpaints a user's own image with a trained run or a classical method.
 
+  python -m inpaintjax.inpaint --image=photo.png --mask=mask.png --out=out.png   (the model
+                               shipped with the package, shipped:cifar10)
   python -m inpaintjax.inpaint --workdir=RUN --image=photo.png --mask=mask.png --out=out.png
   python -m inpaintjax.inpaint --workdir=RUN --weights=raw ...   (default: the run's moving
                                average of the weights, when it keeps one)
   python -m inpaintjax.inpaint --baseline=biharmonic --image=photo.png --mask=mask.png --out=out.png
 
-`--workdir` takes a run folder or an exported model's file (`python -m inpaintjax.export`).
+`--workdir` takes a run folder, an exported model's file (`python -m inpaintjax.export`) or a
+shipped model's name (`shipped:cifar10`, `shipped:mnist`).
 
 The mask is an image of the same size, white (> 127) where pixels are missing. Any image
 size and 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels: alpha is kept as it is and
@@ -34,6 +37,9 @@ from scipy import ndimage
 
 from inpaintjax import baselines, runs
 from inpaintjax.errors import ConfigError, RunError
+
+
+DEFAULT_MODEL = 'shipped:cifar10'  # export.SHIPPED: the package's own centre-hole U-Net.
 
 
 def read_image(path: str, what: str = 'image') -> tuple[np.ndarray, list[str]]:
@@ -213,11 +219,16 @@ def write_image(path: str, image: np.ndarray) -> None:
 def run(image: str, mask: str, out: str, workdir: str = '', baseline: str = '',
         seed: int = 0, weights: str = '') -> list[str]:
   """The command's work; returns the notes it printed. `weights`: as evaluate's --weights."""
-  if bool(workdir) == bool(baseline):
-    raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
+  if workdir and baseline:
+    raise ValueError('Give one of --workdir (a trained run) or --baseline (a method), not both.')
+  notes = []
+  if not workdir and not baseline:
+    workdir = DEFAULT_MODEL
+    notes.append(f'no --workdir: using the model shipped with inpaintjax, {DEFAULT_MODEL}.')
   if baseline and baseline not in baselines.BASELINES:
     raise ValueError(f'Unknown baseline {baseline!r}; known: {", ".join(baselines.BASELINES)}.')
-  pixels, notes = read_image(image)
+  pixels, read_notes = read_image(image)
+  notes += read_notes
   hole = read_mask(mask, pixels.shape)
   if weights and not workdir:
     raise ValueError('--weights applies to a trained run (--workdir), not a baseline.')
@@ -235,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
   """The command's flags (the tests parse every documented command line with it)."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.inpaint', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument('--workdir', default='', help='A training run folder.')
+  p.add_argument('--workdir', default='', help='A training run folder, an exported file or '
+                 'shipped:NAME (default: shipped:cifar10).')
   p.add_argument('--baseline', default='', help=f'One of {", ".join(baselines.BASELINES)}.')
   p.add_argument('--image', required=True)
   p.add_argument('--mask', required=True, help='Same size as the image; white = missing.')

@@ -136,8 +136,9 @@ def _read_json(workdir: str, name: str) -> dict:
 
 
 def is_export(path: str) -> bool:
-  """Whether `path` names an exported model (a file) rather than a run folder."""
-  return os.path.isfile(path)
+  """Whether `path` names an exported model (a file, or `shipped:NAME`), not a run folder."""
+  from inpaintjax import export
+  return path.startswith(export.SHIPPED_PREFIX) or os.path.isfile(path)
 
 
 def read_config(workdir: str) -> ml_collections.ConfigDict:
@@ -145,7 +146,7 @@ def read_config(workdir: str) -> ml_collections.ConfigDict:
   defaults."""
   if is_export(workdir):
     from inpaintjax import export
-    return export.read_config(workdir)
+    return export.read_config(export.resolve(workdir))
   return ml_collections.ConfigDict(config_base.with_defaults(_read_json(workdir, CONFIG_FILE)))
 
 
@@ -153,7 +154,7 @@ def read_data_info(workdir: str) -> dict:
   """The run's data.json: dataset names and sizes, `image_shape` (an export: the shape)."""
   if is_export(workdir):
     from inpaintjax import export
-    return export.read_data_info(workdir)
+    return export.read_data_info(export.resolve(workdir))
   return _read_json(workdir, DATA_FILE)
 
 
@@ -247,7 +248,7 @@ def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
     raise ValueError(f"--weights must be 'ema', 'raw' or empty, got {weights!r}.")
   if is_export(workdir):
     from inpaintjax import export
-    return export.read(workdir, flip_average, weights, samples)
+    return export.read(export.resolve(workdir), flip_average, weights, samples)
   config = read_config(workdir)
   apply_inference_overrides(config, workdir, flip_average, samples)
   image_shape = read_data_info(workdir)['image_shape']

@@ -10,7 +10,8 @@ import re
 import numpy as np
 import pytest
 
-from inpaintjax import benchmark, config_base, config_check, evaluate, inpaint, main, sweep
+from inpaintjax import (benchmark, config_base, config_check, demo, evaluate, export, inpaint,
+                        main, sweep)
 from inpaintjax.data import prepare, sources
 from tests.conftest import REPO
 
@@ -116,6 +117,10 @@ def test_documented_command_parses(checkout, monkeypatch, doc, cmd):
     check_data_files([parsed.data])
   elif module == 'inpaintjax.inpaint':
     inpaint.build_parser().parse_args(args)
+  elif module == 'inpaintjax.export':
+    export.build_parser().parse_args(args)
+  elif module == 'inpaintjax.demo':
+    demo.build_parser().parse_args(args)
   elif module == 'inpaintjax.data.prepare':
     parsed = prepare.build_parser().parse_args(args)
     assert parsed.name in prepare.SOURCES
