@@ -85,12 +85,17 @@ def make_task(config) -> Task:
                        dtype=models.compute_dtype(config))
   window = (lambda a: centre_crop(a, context)) if context else (lambda a: a)
 
-  def net_input(x_t, x_known, mask):
+  def hint(x_known, mask):
+    """A classical fill of the hole from the known pixels alone (None without first_fill)."""
+    return FILLS[first_fill](x_known, mask) if conditional and first_fill else None
+
+  def net_input(x_t, x_known, mask, guess=None):
     if not conditional:
       return x_t
     inp = conditional_input(x_t, x_known, mask)
-    if first_fill:  # A classical fill of the hole from the known pixels alone, as a hint.
-      inp = jnp.concatenate([inp, FILLS[first_fill](x_known, mask)], axis=-1)
+    if first_fill:
+      guess = hint(x_known, mask) if guess is None else guess
+      inp = jnp.concatenate([inp, guess], axis=-1)
     return inp
 
   def loss_terms(params, x, mask, t, noise, train, rng=None):
@@ -164,8 +169,11 @@ def make_task(config) -> Task:
             'sample_spread': spread}
 
   def sample_window(params, x_known, mask, keys):
+    guess = hint(x_known, mask)  # Once per chain, not at every reverse step.
+
     def predict(x_t, t):
-      return model.apply({'params': params}, net_input(x_t, x_known, mask), t, train=False)
+      return model.apply({'params': params}, net_input(x_t, x_known, mask, guess), t,
+                         train=False)
     return diffusion.sample(predict, x_known, mask, keys, abar, grid, path, cfg.prediction, eta,
                             repaint=not conditional)
 
