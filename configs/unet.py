@@ -123,6 +123,22 @@ re-measured on prepare's split (RE-MEASURED, next paragraph).
          hole_psnr on centre-8 / centre-16 / thin / medium / thick / box: 20.32 / 17.04 /
          26.04 / 22.68 / 19.41 / 19.31 dB, +1.27 / +1.05 / +1.21 / +1.18 / +1.13 / +1.15 dB over
          biharmonic: the 1 dB goal on every kind (README, "One benchmark across hole kinds").
+  shipped (2026-12-06, prepare's split; the model inside the package, shipped:cifar10):
+         python -m inpaintjax.main --config=configs/unet.py:shipped --workdir=runs/unet_shipped \
+           --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
+         python -m inpaintjax.export --workdir=runs/unet_shipped \
+           --out=inpaintjax/weights/cifar10_unet.msgpack --dtype=float16
+         1.29 M parameters, 6,500 steps in 21 min beside another training job; in-training eval
+         (first 1,000 validation images, flip-averaged) 19.78 / 19.98 / 20.14 / 20.18 / 20.27 /
+         20.29 dB at 1k..6k steps. python -m inpaintjax.evaluate --workdir=shipped:cifar10
+         --data=npz:data/cifar10_train.npz@48000: : 20.38 dB (biharmonic 19.05), ssim 0.952,
+         rgb_dist 37.2; 2.57 MB at float16, scoring as the run to every printed digit.
+  shipped_mnist (2026-12-06; shipped:mnist):
+         python -m inpaintjax.main --config=configs/unet.py:shipped_mnist \
+           --workdir=runs/unet_shipped_mnist \
+           --config.data.name=npz:data/mnist_test.npz@:5000 --config.data.holdout=0.2
+         3,000 steps, 3.5 min; 0.65 MB at float16; on npz:data/mnist_test.npz@4000:5000:
+         14.68 dB hole_psnr (biharmonic 9.42), ssim 0.941.
   The faithful model at its full schedule (1,000 training images, 1,600 steps = ~100 epochs),
   2026-12-02, beside the source's ssim_seed (its SSIM on [-1, 1] of the raw output, (SSIM+1)/2):
   faithful on CIFAR-10 (prepare's split; the first 1,000 of its 48,000 training images):
