@@ -23,58 +23,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 from flax import serialization
 
-from inpaintjax import config_base, parallel
+from inpaintjax import runs
 from inpaintjax.errors import ConfigError, RunError
+# The format and its reader live with the run store (runs.py), which reads exports as runs.
+from inpaintjax.runs import FORMAT, SHIPPED, SHIPPED_PREFIX, VERSION, code_commit  # noqa: F401
+from inpaintjax.runs import export_header as header  # noqa: F401
+from inpaintjax.runs import resolve_export as resolve  # noqa: F401
 
-FORMAT = 'inpaintjax-export'
-# The models inside the package (inpaintjax/weights/), named `shipped:NAME` wherever a run is
-# taken; `inpaint` uses shipped:cifar10 when given no --workdir.
-SHIPPED = {'cifar10': 'cifar10_unet.msgpack', 'mnist': 'mnist_unet.msgpack'}
-SHIPPED_PREFIX = 'shipped:'
-VERSION = 1
 DTYPES = ('float32', 'float16', 'bfloat16')
 OPTIMIZER_KEYS = frozenset({'opt_state'})
-
-
-def code_commit() -> str:
-  """The git commit of the code running now ('-dirty' when the tree has changes), or the
-  package version when the code is not a git checkout."""
-  here = os.path.dirname(os.path.abspath(__file__))
-  try:
-    commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True,
-                            text=True, timeout=10, check=True).stdout.strip()
-    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=here,
-                           capture_output=True, text=True, timeout=10).stdout.strip()
-    return commit + ('-dirty' if dirty else '')
-  except (OSError, subprocess.SubprocessError):
-    from importlib import metadata
-    try:
-      return f'inpaintjax {metadata.version("inpaintjax")}'
-    except metadata.PackageNotFoundError:
-      return 'unknown'
-
-
-def resolve(path: str) -> str:
-  """`path`, or the file of a shipped model named `shipped:NAME`."""
-  if not path.startswith(SHIPPED_PREFIX):
-    return path
-  name = path.removeprefix(SHIPPED_PREFIX)
-  if name not in SHIPPED:
-    raise ValueError(f'Unknown shipped model {name!r}; shipped: '
-                     f'{", ".join(SHIPPED_PREFIX + k for k in SHIPPED)}.')
-  file = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights', SHIPPED[name])
-  if not os.path.isfile(file):
-    raise FileNotFoundError(f'{path}: {file} is not installed with this copy of inpaintjax.')
-  return file
 
 
 def _without_optimizer(tree):
@@ -92,7 +56,6 @@ def _stored(leaf, dtype: str):
 
 def run_figures(workdir: str) -> dict:
   """The run's last in-training evaluation ({metric: value}) and the evaluator's reports."""
-  from inpaintjax import runs
   last = {}
   path = os.path.join(workdir, 'metrics.jsonl')
   if os.path.exists(path):
@@ -110,7 +73,6 @@ def run_figures(workdir: str) -> dict:
 
 def export(workdir: str, out: str, dtype: str = 'float32', weights: str = '') -> dict:
   """Writes the export of the run in `workdir` to `out`; returns its header."""
-  from inpaintjax import runs
   if dtype not in DTYPES:
     raise ValueError(f'--dtype must be one of {DTYPES}, got {dtype!r}.')
   config, task, state = runs.read_run(workdir, weights=weights)
@@ -134,84 +96,6 @@ def export(workdir: str, out: str, dtype: str = 'float32', weights: str = '') ->
     f.write(blob)
   os.replace(tmp, out)
   return header
-
-
-def _read_payload(path: str) -> dict:
-  if not os.path.exists(path):
-    raise FileNotFoundError(f'{path}: no such exported model.')
-  with open(path, 'rb') as f:
-    blob = f.read()
-  try:
-    payload = serialization.msgpack_restore(blob)
-  except Exception as e:  # msgpack raises several types for cut or foreign bytes.
-    raise RunError(f'{path} is not an inpaintjax export, or it is truncated or corrupt '
-                   f'({type(e).__name__}).') from None
-  if not isinstance(payload, dict) or payload.get('format') != FORMAT:
-    raise RunError(f'{path} is not an inpaintjax export (no {FORMAT!r} header).')
-  version = payload.get('version')
-  if not isinstance(version, int) or version > VERSION:
-    raise RunError(f'{path} is an export of format version {version}; this inpaintjax reads '
-                   f'up to version {VERSION}: upgrade inpaintjax to read it.')
-  if 'state' not in payload or 'config' not in payload:
-    raise RunError(f'{path} is an incomplete export (no state or config).')
-  return payload
-
-
-def header(path: str) -> dict:
-  """The export's header: everything but the weights, the figures parsed."""
-  payload = _read_payload(path)
-  out = {k: v for k, v in payload.items() if k != 'state'}
-  out['figures'] = json.loads(out.get('figures', '{}'))
-  out['config'] = json.loads(out['config'])
-  return out
-
-
-def read_config(path: str) -> ml_collections.ConfigDict:
-  """The exported run's config; fields added since it ran read at their defaults."""
-  return ml_collections.ConfigDict(config_base.with_defaults(header(path)['config']))
-
-
-def read_data_info(path: str) -> dict:
-  """The data facts an export keeps: `image_shape`."""
-  return {'image_shape': header(path)['image_shape']}
-
-
-def _merge(template, stored, where: str = 'state'):
-  """`template`'s structure with `stored`'s values: shapes checked, dtypes restored; leaves the
-  export leaves out (the optimiser state) are zeros."""
-  if isinstance(template, dict):
-    stored = stored if isinstance(stored, dict) else {}
-    return {k: _merge(v, stored.get(k), f'{where}/{k}') for k, v in template.items()}
-  if stored is None:
-    return jnp.zeros(template.shape, template.dtype)
-  arr = np.asarray(stored)
-  if tuple(arr.shape) != tuple(template.shape):
-    raise RunError(f'the export\'s {where} has shape {arr.shape}; the config builds '
-                   f'{tuple(template.shape)}: the file does not match its own config.')
-  return jnp.asarray(arr, template.dtype)
-
-
-def read(path: str, flip_average: bool | None = None, weights: str = '', samples: int = 0):
-  """(config, task, state) of an export: the inference task and its state, replicated."""
-  from inpaintjax import runs
-  payload = _read_payload(path)
-  if weights and weights != payload.get('weights'):
-    raise ValueError(f'{path} holds the {payload.get("weights")} weights only (--weights='
-                     f'{weights}): export the run again with --weights={weights}.')
-  try:
-    config = ml_collections.ConfigDict(config_base.with_defaults(json.loads(payload['config'])))
-  except (json.JSONDecodeError, TypeError) as e:
-    raise RunError(f'{path}: its config is corrupt ({e}).') from None
-  runs.apply_inference_overrides(config, path, flip_average, samples)
-  _, task = runs.make_tasks(config)
-  if flip_average is not None and not task.flip_averages:
-    raise ValueError(f'{path}: flip averaging applies to runs whose task honours '
-                     f'flip_average; the {config.task!r} task does not.')
-  mesh = parallel.make_mesh()
-  template = runs.abstract_state(task, config, payload['image_shape'], mesh)
-  merged = _merge(serialization.to_state_dict(template), payload['state'])
-  state = serialization.from_state_dict(template, merged)
-  return config, task, jax.device_put(state, parallel.replicated(mesh))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,8 @@
   WORKDIR/damaged_checkpoints/STEP   checkpoints that could not be restored, moved aside
   WORKDIR/metrics.jsonl, tensorboard/, grids/, profile/   what training logs (logs.py)
   WORKDIR/eval/eval_*.json   the evaluator's reports (evaluate.py), one per data × hole
-An exported model (one file, export.py) is read by the same functions.
+An exported model (one file: export.py writes it, the end of this file reads it) or a shipped
+one (`shipped:NAME`) is read by the same functions.
 
 The trainer, the evaluator, the leaderboard, the classifier test, `inpaint` and the warm start
 read runs through `read_run`; only the trainer writes them.
@@ -18,10 +19,13 @@ import glob
 import json
 import logging
 import os
+import subprocess
 
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
+from flax import serialization
 
 from inpaintjax import checkpoint, config_base, parallel, tasks
 from inpaintjax.errors import RunError
@@ -117,10 +121,9 @@ def write_run_info(workdir: str, config, train_ds, eval_ds) -> None:
   except OSError as e:
     raise RunError(f'--workdir={workdir} cannot be written: {e.strerror or e}.') from e
   _write_json(os.path.join(workdir, CONFIG_FILE), config.to_json_best_effort(indent=2))
-  from inpaintjax import export  # The exporter reads runs: imported here, not at the top.
   info = {'train': train_ds.name, 'train_size': len(train_ds), 'eval': eval_ds.name,
           'eval_size': len(eval_ds), 'image_shape': list(train_ds.images.shape[1:]),
-          'commit': export.code_commit()}
+          'commit': code_commit()}
   _write_json(os.path.join(workdir, DATA_FILE), json.dumps(info, indent=2))
 
 
@@ -137,24 +140,21 @@ def _read_json(workdir: str, name: str) -> dict:
 
 def is_export(path: str) -> bool:
   """Whether `path` names an exported model (a file, or `shipped:NAME`), not a run folder."""
-  from inpaintjax import export
-  return path.startswith(export.SHIPPED_PREFIX) or os.path.isfile(path)
+  return path.startswith(SHIPPED_PREFIX) or os.path.isfile(path)
 
 
 def read_config(workdir: str) -> ml_collections.ConfigDict:
   """The run's saved config (or an export's); fields added since it ran read at their
   defaults."""
   if is_export(workdir):
-    from inpaintjax import export
-    return export.read_config(export.resolve(workdir))
+    return _export_config(resolve_export(workdir))
   return ml_collections.ConfigDict(config_base.with_defaults(_read_json(workdir, CONFIG_FILE)))
 
 
 def read_data_info(workdir: str) -> dict:
   """The run's data.json: dataset names and sizes, `image_shape` (an export: the shape)."""
   if is_export(workdir):
-    from inpaintjax import export
-    return export.read_data_info(export.resolve(workdir))
+    return _export_data_info(resolve_export(workdir))
   return _read_json(workdir, DATA_FILE)
 
 
@@ -247,8 +247,7 @@ def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
   if weights not in ('',) + ema.WEIGHTS:
     raise ValueError(f"--weights must be 'ema', 'raw' or empty, got {weights!r}.")
   if is_export(workdir):
-    from inpaintjax import export
-    return export.read(export.resolve(workdir), flip_average, weights, samples)
+    return read_export(resolve_export(workdir), flip_average, weights, samples)
   config = read_config(workdir)
   apply_inference_overrides(config, workdir, flip_average, samples)
   image_shape = read_data_info(workdir)['image_shape']
@@ -280,3 +279,122 @@ def list_evaluations(workdir: str) -> list[dict]:
     with open(path) as f:
       out.append({'file': os.path.basename(path), **json.load(f)})
   return out
+
+
+# Exported models (export.py writes them): one flax-msgpack file, read wherever a run is.
+
+FORMAT = 'inpaintjax-export'
+# The models inside the package (inpaintjax/weights/), named `shipped:NAME` wherever a run is
+# taken; `inpaint` uses shipped:cifar10 when given no --workdir.
+SHIPPED = {'cifar10': 'cifar10_unet.msgpack', 'mnist': 'mnist_unet.msgpack'}
+SHIPPED_PREFIX = 'shipped:'
+VERSION = 1
+
+
+def resolve_export(path: str) -> str:
+  """`path`, or the file of a shipped model named `shipped:NAME`."""
+  if not path.startswith(SHIPPED_PREFIX):
+    return path
+  name = path.removeprefix(SHIPPED_PREFIX)
+  if name not in SHIPPED:
+    raise ValueError(f'Unknown shipped model {name!r}; shipped: '
+                     f'{", ".join(SHIPPED_PREFIX + k for k in SHIPPED)}.')
+  file = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights', SHIPPED[name])
+  if not os.path.isfile(file):
+    raise FileNotFoundError(f'{path}: {file} is not installed with this copy of inpaintjax.')
+  return file
+
+
+def code_commit() -> str:
+  """The git commit of the code running now ('-dirty' when the tree has changes), or the
+  package version when the code is not a git checkout."""
+  here = os.path.dirname(os.path.abspath(__file__))
+  try:
+    commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True,
+                            text=True, timeout=10, check=True).stdout.strip()
+    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=here,
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return commit + ('-dirty' if dirty else '')
+  except (OSError, subprocess.SubprocessError):
+    from importlib import metadata
+    try:
+      return f'inpaintjax {metadata.version("inpaintjax")}'
+    except metadata.PackageNotFoundError:
+      return 'unknown'
+
+
+def _read_payload(path: str) -> dict:
+  if not os.path.exists(path):
+    raise FileNotFoundError(f'{path}: no such exported model.')
+  with open(path, 'rb') as f:
+    blob = f.read()
+  try:
+    payload = serialization.msgpack_restore(blob)
+  except Exception as e:  # msgpack raises several types for cut or foreign bytes.
+    raise RunError(f'{path} is not an inpaintjax export, or it is truncated or corrupt '
+                   f'({type(e).__name__}).') from None
+  if not isinstance(payload, dict) or payload.get('format') != FORMAT:
+    raise RunError(f'{path} is not an inpaintjax export (no {FORMAT!r} header).')
+  version = payload.get('version')
+  if not isinstance(version, int) or version > VERSION:
+    raise RunError(f'{path} is an export of format version {version}; this inpaintjax reads '
+                   f'up to version {VERSION}: upgrade inpaintjax to read it.')
+  if 'state' not in payload or 'config' not in payload:
+    raise RunError(f'{path} is an incomplete export (no state or config).')
+  return payload
+
+
+def export_header(path: str) -> dict:
+  """The export's header: everything but the weights, the figures parsed."""
+  payload = _read_payload(path)
+  out = {k: v for k, v in payload.items() if k != 'state'}
+  out['figures'] = json.loads(out.get('figures', '{}'))
+  out['config'] = json.loads(out['config'])
+  return out
+
+
+def _export_config(path: str) -> ml_collections.ConfigDict:
+  """The exported run's config; fields added since it ran read at their defaults."""
+  return ml_collections.ConfigDict(config_base.with_defaults(export_header(path)['config']))
+
+
+def _export_data_info(path: str) -> dict:
+  """The data facts an export keeps: `image_shape`."""
+  return {'image_shape': export_header(path)['image_shape']}
+
+
+def _merge(template, stored, where: str = 'state'):
+  """`template`'s structure with `stored`'s values: shapes checked, dtypes restored; leaves the
+  export leaves out (the optimiser state) are zeros."""
+  if isinstance(template, dict):
+    stored = stored if isinstance(stored, dict) else {}
+    return {k: _merge(v, stored.get(k), f'{where}/{k}') for k, v in template.items()}
+  if stored is None:
+    return jnp.zeros(template.shape, template.dtype)
+  arr = np.asarray(stored)
+  if tuple(arr.shape) != tuple(template.shape):
+    raise RunError(f'the export\'s {where} has shape {arr.shape}; the config builds '
+                   f'{tuple(template.shape)}: the file does not match its own config.')
+  return jnp.asarray(arr, template.dtype)
+
+
+def read_export(path: str, flip_average: bool | None = None, weights: str = '', samples: int = 0):
+  """(config, task, state) of an export: the inference task and its state, replicated."""
+  payload = _read_payload(path)
+  if weights and weights != payload.get('weights'):
+    raise ValueError(f'{path} holds the {payload.get("weights")} weights only (--weights='
+                     f'{weights}): export the run again with --weights={weights}.')
+  try:
+    config = ml_collections.ConfigDict(config_base.with_defaults(json.loads(payload['config'])))
+  except (json.JSONDecodeError, TypeError) as e:
+    raise RunError(f'{path}: its config is corrupt ({e}).') from None
+  apply_inference_overrides(config, path, flip_average, samples)
+  _, task = make_tasks(config)
+  if flip_average is not None and not task.flip_averages:
+    raise ValueError(f'{path}: flip averaging applies to runs whose task honours '
+                     f'flip_average; the {config.task!r} task does not.')
+  mesh = parallel.make_mesh()
+  template = abstract_state(task, config, payload['image_shape'], mesh)
+  merged = _merge(serialization.to_state_dict(template), payload['state'])
+  state = serialization.from_state_dict(template, merged)
+  return config, task, jax.device_put(state, parallel.replicated(mesh))
