@@ -14,7 +14,7 @@ os.environ.setdefault('TFDS_DATA_DIR', os.path.join(os.path.dirname(__file__), '
 import jax
 import pytest
 
-from inpaintjax import config_base
+from inpaintjax import config_base, train
 
 # Tests build the same small models many times (every run of the trainer makes new closures,
 # which jax's in-memory cache can't match); the persistent cache matches them by HLO.
@@ -36,3 +36,12 @@ def load(name: str, **overrides):
 def smoke_config():
   """The patch-CNN smoke config: the cheapest model that runs the whole trainer."""
   return load('patch_cnn.py:smoke')
+
+
+@pytest.fixture(scope='session')
+def unet_smoke_run(tmp_path_factory):
+  """A finished U-Net smoke run (a regression state: weights plus the learned fill value),
+  trained once per test process and only read by the tests that share it."""
+  workdir = str(tmp_path_factory.mktemp('unet_smoke') / 'unet')
+  train.train_and_evaluate(load('unet.py:smoke'), workdir)
+  return workdir

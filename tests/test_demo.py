@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaintjax import demo, export, train
-from tests.conftest import load
+from inpaintjax import demo, export
 
 
 def _hole(shape, box=(30, 50, 10, 20)):
@@ -22,11 +21,9 @@ def _hole(shape, box=(30, 50, 10, 20)):
   return mask
 
 
-def test_fill_compares_models_samples_and_classical_methods(tmp_path):
-  workdir = str(tmp_path / 'unet')
-  train.train_and_evaluate(load('unet.py:smoke'), workdir)
+def test_fill_compares_models_samples_and_classical_methods(tmp_path, unet_smoke_run):
   path = str(tmp_path / 'unet.msgpack')
-  export.export(workdir, path)
+  export.export(unet_smoke_run, path)
   page = demo.Demo([path])
   image = demo.example_image('coffee')
   mask = _hole(image.shape)

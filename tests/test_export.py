@@ -13,19 +13,18 @@ from inpaintjax.errors import RunError
 from tests.conftest import load
 
 
-@pytest.fixture(scope='module')
-def unet_run(tmp_path_factory):
-  """A finished U-Net smoke run (a regression state: weights plus the learned fill value)."""
-  workdir = str(tmp_path_factory.mktemp('export') / 'unet')
-  train.train_and_evaluate(load('unet.py:smoke'), workdir)
-  return workdir
+@pytest.fixture
+def unet_run(unet_smoke_run):
+  return unet_smoke_run
 
 
 def test_an_export_scores_as_its_run_and_keeps_no_optimiser_state(unet_run, tmp_path):
   path = str(tmp_path / 'model.msgpack')
   assert export.main(['--workdir', unet_run, '--out', path]) == 0
-  want = evaluate.run(workdir=unet_run, data='embedded', hole='center-8', out=str(tmp_path / 'a'))
-  got = evaluate.run(workdir=path, data='embedded', hole='center-8', out=str(tmp_path / 'b'))
+  want = evaluate.run(workdir=unet_run, data='embedded', hole='center-8', limit=64,
+                      out=str(tmp_path / 'a'))
+  got = evaluate.run(workdir=path, data='embedded', hole='center-8', limit=64,
+                     out=str(tmp_path / 'b'))
   for key in ('hole_psnr', 'ssim', 'rgb_dist'):
     np.testing.assert_allclose(got[key], want[key], rtol=1e-6)
   with open(path, 'rb') as f:
@@ -40,7 +39,7 @@ def test_an_export_scores_as_its_run_and_keeps_no_optimiser_state(unet_run, tmp_
   half = str(tmp_path / 'half.msgpack')
   assert export.main(['--workdir', unet_run, '--out', half, '--dtype', 'bfloat16']) == 0
   assert os.path.getsize(half) < 0.6 * os.path.getsize(path)
-  rows = leaderboard.run([unet_run, half], data='embedded', hole='center-8',
+  rows = leaderboard.run([unet_run, half], data='embedded', hole='center-8', limit=64,
                          out=str(tmp_path / 'board'))
   assert abs(rows['half.msgpack']['hole_psnr'] - rows['unet']['hole_psnr']) < 0.1
 
@@ -97,6 +96,6 @@ def test_an_adversarial_run_exports_its_generator_and_critic_weights(tmp_path):
   with open(path, 'rb') as f:
     stored = serialization.msgpack_restore(f.read())['state']
   assert set(stored) >= {'gen', 'critic'} and 'opt_state' not in stored['gen']
-  want = evaluate.run(workdir=workdir, data='embedded', out=str(tmp_path / 'a'))
-  got = evaluate.run(workdir=path, data='embedded', out=str(tmp_path / 'b'))
+  want = evaluate.run(workdir=workdir, data='embedded', limit=64, out=str(tmp_path / 'a'))
+  got = evaluate.run(workdir=path, data='embedded', limit=64, out=str(tmp_path / 'b'))
   np.testing.assert_allclose(got['hole_psnr'], want['hole_psnr'], rtol=1e-6)

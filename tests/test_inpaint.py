@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaintjax import inpaint, train
-from tests.conftest import REPO, load
+from inpaintjax import inpaint
+from tests.conftest import REPO
 
 
 def _photo(h=40, w=50, c=3, seed=0):
@@ -104,11 +104,9 @@ def test_baseline_keeps_known_pixels_and_alpha(tmp_path, channels):
   assert err < 40  # Smooth image: the biharmonic fill is close.
 
 
-@pytest.fixture(scope='module')
-def unet_run(tmp_path_factory):
-  workdir = str(tmp_path_factory.mktemp('unet'))
-  train.train_and_evaluate(load('unet.py:smoke'), workdir)
-  return workdir
+@pytest.fixture
+def unet_run(unet_smoke_run):
+  return unet_smoke_run
 
 
 @pytest.mark.parametrize('channels', [1, 3])
