@@ -1,12 +1,13 @@
 """A browser demo: paint a hole on an image and see every model's fill beside the classical ones.
 
   pip install -e ".[demo]"
+  python -m inpaintjax.demo       (the shipped model, shipped:cifar10, and the classical fills)
   python -m inpaintjax.demo --models unet_best.msgpack runs/context_encoder ...
   python -m inpaintjax.demo --port=7860 --host=127.0.0.1 --max_pixels=1048576
 
 Upload an image or pick one of the embedded test photos, paint the hole with the brush (or
-upload a mask: white = missing) and press Fill. Each model given with `--models` (a run folder
-or an exported file, `python -m inpaintjax.export`) fills it as `python -m inpaintjax.inpaint`
+upload a mask: white = missing) and press Fill. Each model given with `--models` (a run folder,
+shipped:NAME or an exported file, `python -m inpaintjax.export`) fills it as `python -m inpaintjax.inpaint`
 would — windows of its own size, large holes in pieces, outside in — and so do Telea,
 Navier–Stokes and biharmonic. A sampling model (diffusion, autoregressive) shows a few samples.
 When the image is an embedded photo, whose truth is known, the table gives each fill's hole
@@ -34,6 +35,7 @@ EXAMPLES = sources.EMBEDDED_TEST  # Photos no embedded training crop comes from.
 CLASSICAL = ('telea', 'navier_stokes', 'biharmonic')
 SAMPLING_TASKS = ('diffusion', 'autoregressive')
 MAX_PIXELS = 1024 * 1024
+DEFAULT_MODEL = inpaint.DEFAULT_MODEL  # The model inside the package.
 
 
 def example_image(name: str, short_side: int = 96) -> np.ndarray:
@@ -188,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
   """The command's flags."""
   p = argparse.ArgumentParser(prog='python -m inpaintjax.demo', description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument('--models', nargs='*', default=[],
-                 help='Run folders or exported files to compare.')
+  p.add_argument('--models', nargs='*', default=[DEFAULT_MODEL],
+                 help='Run folders, exported files or shipped:NAME to compare (default: the '
+                      'shipped model, shipped:cifar10).')
   p.add_argument('--host', default='127.0.0.1', help='Address to listen on (localhost only '
                  'by default).')
   p.add_argument('--port', type=int, default=7860)

@@ -57,6 +57,19 @@ def test_bad_input_is_one_line():
   assert demo.main(['--models', '/no/such/run']) == 2
 
 
+def test_the_brush_layers_make_the_mask():
+  layer = np.zeros((10, 12, 4), np.uint8)
+  layer[2:4, 3:6] = (255, 0, 255, 255)  # Painted: alpha > 0.
+  other = np.zeros((10, 12, 4), np.uint8)
+  other[7, 1] = (255, 0, 255, 40)
+  mask = demo.mask_from_layers([layer, other], (10, 12, 3))
+  assert mask.sum() == 7 and mask[2:4, 3:6].all() and mask[7, 1]
+  assert not demo.mask_from_layers([], (10, 12, 3)).any()
+  with pytest.raises(ValueError, match='brush layer is 5×4'):
+    demo.mask_from_layers([np.zeros((4, 5, 4), np.uint8)], (10, 12, 3))
+  assert demo.build_parser().parse_args([]).models == ['shipped:cifar10']
+
+
 def _browser_ready():
   try:
     import gradio  # noqa: F401
