@@ -157,3 +157,30 @@ def test_samples_flag_names_runs_it_does_not_apply_to(tmp_path):
     evaluate.run(workdir=workdir, samples=4)
   with pytest.raises(ValueError, match='none of --runs'):
     leaderboard.run([workdir], samples=4)
+
+
+def test_context_run_gives_the_conditional_net_another_runs_fill(unet_smoke_run):
+  """With context_run the first guess is that run's fill (not biharmonic's), computed from the
+  known pixels only; the repaint prior refuses one."""
+  config = load('diffusion.py:smoke', context_run=unet_smoke_run)
+  task = runs.make_task(config)
+  classical = tasks.make(load('diffusion.py:smoke'))  # The same net, the biharmonic hint.
+  batch = fixed_batch(config, 4)
+  state = task.init(jax.random.PRNGKey(0), {'image': batch['image']})
+  images = jnp.asarray(batch['image'], jnp.float32) / 255.0
+  mask = jnp.asarray(batch['mask'])
+  key = jax.random.PRNGKey(5)
+  out = jax.jit(task.parts['fill'], static_argnums=4)(state, images, mask, key, 1)
+  other = jax.jit(classical.parts['fill'], static_argnums=4)(state, images, mask, key, 1)
+  assert np.abs(np.asarray(out - other)).max() > 1e-4  # The U-Net's guess is what it reads.
+  known = np.broadcast_to(np.asarray(mask) == 0, out.shape)
+  np.testing.assert_array_equal(np.asarray(out)[known], np.broadcast_to(images, out.shape)[known])
+  scrambled = jnp.where(mask > 0, 1.0 - images, images)
+  np.testing.assert_array_equal(
+      jax.jit(task.parts['fill'], static_argnums=4)(state, scrambled, mask, key, 1), out)
+  state, metrics = jax.jit(task.train_step)(state, {'image': batch['image']},
+                                            jax.random.PRNGKey(1))
+  assert np.isfinite(float(metrics['loss']))
+  with pytest.raises(ValueError, match='repaint'):
+    runs.make_task(load('diffusion.py:smoke', context_run=unet_smoke_run,
+                        **{'diffusion.mode': 'repaint'}))

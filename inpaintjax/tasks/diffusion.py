@@ -17,7 +17,9 @@ evaluation reports both beside the loss (`sample_hole_psnr`, `sample_mean_hole_p
 `sample_sharpness`, `sample_spread`: eval_step, over `eval_samples` samples), each image's
 samples drawn from its own key.
 With `diffusion.first_fill` ('harmonic' / 'biharmonic') the conditional net also sees that
-classical fill of the hole (from the known pixels), a first guess it learns to sample around.
+classical fill of the hole (from the known pixels), a first guess it learns to sample around;
+with `config.context_run` (another inpainting run, frozen: runs.make_tasks passes its fill as
+`guess`) that run's fill of the hole is the first guess instead, as the conditional PixelCNN's.
 With `diffusion.context` > 0 the chain runs on the central context×context window only
 (centre holes that fit in it), as the U-Net `:best` looks at its window.
 """
@@ -52,8 +54,12 @@ def conditional_input(x_t: jnp.ndarray, x_known: jnp.ndarray, mask: jnp.ndarray)
   return jnp.concatenate([jnp.where(mask > 0, x_t, x_known), mask.astype(x_t.dtype)], axis=-1)
 
 
-def make_task(config) -> Task:
-  """The diffusion task for `config` (see configs/diffusion.py)."""
+def make_task(config, guess=None) -> Task:
+  """The diffusion task for `config` (see configs/diffusion.py).
+
+  `guess(images01, mask)`: another run's frozen inpainting (from `config.context_run`), the
+  conditional net's first guess of the hole in place of `diffusion.first_fill`'s classical fill.
+  """
   if 'diffusion' not in config:
     raise ConfigError("task 'diffusion' needs a config.diffusion section (mode, schedule, "
                       'timesteps, ...): start from configs/diffusion.py.')
@@ -76,6 +82,11 @@ def make_task(config) -> Task:
   # The repaint prior sees no known pixels: no first fill there (the field is ignored).
   if first_fill not in FIRST_FILLS:
     raise ConfigError(f'diffusion.first_fill must be one of {FIRST_FILLS}, got {first_fill!r}.')
+  if guess is not None and not conditional:
+    raise ConfigError(f'context_run={config.get("context_run")!r} gives a first guess to the '
+                      "conditional net; diffusion.mode='repaint' sees no known pixels.")
+  # Whether the net reads a first guess of the hole beside the noisy input.
+  hinted = conditional and bool(first_fill or guess is not None)
   abar = diffusion.alpha_bars(cfg.schedule, cfg.timesteps)
   grid = diffusion.time_grid(cfg.timesteps, cfg.sample_steps)
   path = (diffusion.plain_path(len(grid)) if conditional else
@@ -89,20 +100,30 @@ def make_task(config) -> Task:
     """A classical fill of the hole from the known pixels alone (None without first_fill)."""
     return FILLS[first_fill](x_known, mask) if conditional and first_fill else None
 
-  def net_input(x_t, x_known, mask, guess=None):
+  def context_guess(x, mask):
+    """The context run's fill of the hole on [-1, 1], windowed; None without one. `x` and
+    `mask` are whole images: that run inpaints the image it was trained on."""
+    if guess is None:
+      return None
+    known01 = jnp.where(mask > 0, 0.0, (x + 1.0) / 2.0)  # The hole's truth never reaches it.
+    g = jax.lax.stop_gradient(guess(known01, mask)).astype(jnp.float32) * 2.0 - 1.0
+    return window(jnp.where(mask > 0, g, x))
+
+  def net_input(x_t, x_known, mask, first_guess=None):
     if not conditional:
       return x_t
     inp = conditional_input(x_t, x_known, mask)
-    if first_fill:
-      guess = hint(x_known, mask) if guess is None else guess
-      inp = jnp.concatenate([inp, guess], axis=-1)
+    if hinted:
+      first_guess = hint(x_known, mask) if first_guess is None else first_guess
+      inp = jnp.concatenate([inp, first_guess], axis=-1)
     return inp
 
-  def loss_terms(params, x, mask, t, noise, train, rng=None):
+  def loss_terms(params, x, mask, t, noise, train, rng=None, first_guess=None):
     """Per-example MSE of the prediction: over the hole (conditional) or every pixel."""
     a = jnp.asarray(abar)[t]
     x_t = diffusion.q_sample(x, a, noise)
-    out = model.apply({'params': params}, net_input(x_t, x, mask), t.astype(jnp.float32),
+    out = model.apply({'params': params}, net_input(x_t, x, mask, first_guess),
+                      t.astype(jnp.float32),
                       train=train, rngs={'dropout': rng} if train else {})
     err = (out - diffusion.target(cfg.prediction, x, noise, a)) ** 2
     weight = jnp.broadcast_to(mask, err.shape) if conditional else jnp.ones_like(err)
@@ -120,7 +141,7 @@ def make_task(config) -> Task:
       raise ValueError(f'The data has {batch["image"].shape[-1]} channels; config.data.channels '
                        f'is {config.data.channels}.')
     x = window(batch['image'].astype(jnp.float32) / 127.5 - 1.0)
-    inp = net_input(x, x, jnp.zeros(x.shape[:3] + (1,)))
+    inp = net_input(x, x, jnp.zeros(x.shape[:3] + (1,)), x if hinted else None)
     params = model.init({'params': rng}, inp, jnp.zeros(x.shape[0]))['params']
     return train_state.TrainState.create(apply_fn=model.apply, params=params,
                                          tx=make_optimizer(config.optim, config.num_steps))
@@ -128,12 +149,13 @@ def make_task(config) -> Task:
   def train_step(state, batch, rng):
     k_aug, k_mask, k_draw, k_drop = jax.random.split(rng, 4)
     x = augmented(k_aug, batch['image'], config.augment, signed=True)
-    mask = window(masks.make_masks(hole, k_mask, *x.shape[:3]))
-    x = window(x)
+    mask = masks.make_masks(hole, k_mask, *x.shape[:3])
+    first_guess = context_guess(x, mask)
+    x, mask = window(x), window(mask)
     t, noise = draws(jax.random.split(k_draw, x.shape[0]), x.shape)
 
     def loss_fn(params):
-      return jnp.mean(loss_terms(params, x, mask, t, noise, True, k_drop))
+      return jnp.mean(loss_terms(params, x, mask, t, noise, True, k_drop, first_guess))
 
     loss, grads = jax.value_and_grad(loss_fn)(state.params)
     return state.apply_gradients(grads=grads), {'loss': loss}
@@ -141,9 +163,12 @@ def make_task(config) -> Task:
   def eval_step(state, batch):
     """Per-example readings: the denoising loss at a timestep and noise drawn from the
     image's own key, and the samples' (`sample_readings`)."""
-    x = window(batch['image'].astype(jnp.float32) / 127.5 - 1.0)
+    x = batch['image'].astype(jnp.float32) / 127.5 - 1.0
+    first_guess = context_guess(x, batch['mask'])
+    x = window(x)
     t, noise = draws(batch['key'], x.shape)
-    out = {'loss': loss_terms(state.params, x, window(batch['mask']), t, noise, False)}
+    out = {'loss': loss_terms(state.params, x, window(batch['mask']), t, noise, False,
+                              first_guess=first_guess)}
     return {**out, **sample_readings(state, batch)}
 
   def sample_readings(state, batch):
@@ -168,11 +193,12 @@ def make_task(config) -> Task:
                                                           mask)['hole_psnr'],
             'sample_spread': spread}
 
-  def sample_window(params, x_known, mask, keys):
-    guess = hint(x_known, mask)  # Once per chain, not at every reverse step.
+  def sample_window(params, x_known, mask, keys, first_guess=None):
+    if first_guess is None:
+      first_guess = hint(x_known, mask)  # Once per chain, not at every reverse step.
 
     def predict(x_t, t):
-      return model.apply({'params': params}, net_input(x_t, x_known, mask, guess), t,
+      return model.apply({'params': params}, net_input(x_t, x_known, mask, first_guess), t,
                          train=False)
     return diffusion.sample(predict, x_known, mask, keys, abar, grid, path, cfg.prediction, eta,
                             repaint=not conditional)
@@ -180,7 +206,7 @@ def make_task(config) -> Task:
   def fill_keyed(state, images, mask, keys):
     """One sample per image in [0, 1] from per-image keys (N, 2), the known pixels exact."""
     x = images.astype(jnp.float32) * 2.0 - 1.0
-    out = sample_window(state.params, window(x), window(mask), keys)
+    out = sample_window(state.params, window(x), window(mask), keys, context_guess(x, mask))
     out = jnp.clip(((paste_centre(x, out) if context else out) + 1.0) / 2.0, 0.0, 1.0)
     return jnp.where(mask > 0, out, images)  # Known pixels exact, not through the [-1, 1] scale.
 
