@@ -56,6 +56,15 @@ l2_residual row is re-measured on prepare's split (RE-MEASURED, next paragraph).
        (--weights=ema, decay 0.999) score the same to 0.01 dB (20.61 / 20.55): with the cosine
        schedule ending at 1% of the learning rate the last weights barely move, so ema_decay
        stays 0 (off) in this config.
+  Re-run 2026-12-06 on prepare's split for the benchmark across hole kinds (README), with the
+  ring and WGAN fine-tunes on top (the commands of 1. and 2. below with --workdir=runs/ce_l2 /
+  runs/ce_ring / runs/ce_wgan and the data flags): 16,000 steps in 68 min beside another job,
+  in-training (flip-averaged) 19.64 / 20.21 / 20.42 / 20.53 / 20.57 / 20.61 at 1k / 4k / 8k /
+  10k / 12k / 16k steps; the ring 2,000 steps (10 min) 20.14 / 20.30 / 20.45 / 20.47 (one
+  pass); the WGAN 100 steps (6 min). The benchmark on the 2,000 validation images, centre-8,
+  flip-averaged: L2 20.61 dB, ssim 0.953, rgb_dist 36.6, sharpness 0.61; WGAN 20.19 dB, ssim
+  0.951, rgb_dist 38.1, sharpness 0.70; biharmonic 19.05 / 0.942 / 43.3 / 0.62. Both
+  reproduce the figures above to 0.02 dB.
   l2_residual (the best L2 model; its config now):
        python -m inpaintjax.main --config=configs/context_encoder.py:l2_residual \
          --workdir=runs/ce_ctx16_c48_16k --config.data.name=npz:data/cifar10_train.npz \

@@ -39,6 +39,14 @@ last 2,000, never trained on; scored with `python -m inpaintjax.evaluate --workd
     0.345, ssim 0.9934 (rgb_dist 29.4 / 27.6 / 26.7 / 26.3 / 26.0 / 25.7 at 1k / 2k / 3k / 4k /
     5k / 8k steps); flip-averaged (--flip_average=on) 25.02 dB, rgb_dist 25.33. The moving
     average (--weights=ema) scores the same to 0.01 dB.
+  strong on centre-8 holes (an 8×8 patch; 2026-12-06, prepare's split, for the benchmark across
+  hole kinds in the README):
+    python -m inpaintjax.main --config=configs/patch_cnn.py:strong --workdir=runs/patch_strong8 \
+      --config.hole=center-8 --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04
+    8,000 steps, 28 min beside another job; in-training (one pass, 2,000 validation images)
+    19.48 / 19.91 / 20.12 / 20.22 dB at 1k / 3k / 5k / 8k steps; flip-averaged in the
+    benchmark 20.33 dB (+1.27 over biharmonic), ssim 0.951, sharpness 0.62: below the
+    residual context encoder (20.61) and the U-Net `:best` (20.60) on the same holes.
   strong: python -m inpaintjax.main --config=configs/patch_cnn.py:strong \
             --workdir=runs/patch_cnn_strong \
             --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04

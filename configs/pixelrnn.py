@@ -57,7 +57,24 @@ Quality: short runs so far, 2026-11-30 (flat_lstm, 10 min alone, 2.0 step/s):
   row_lstm, the same with :row_lstm, --workdir=runs/row_lstm_300, --config.num_steps=300
   --config.eval_every=300 (15 min, 3.0 s/step sharing the CPU with two other jobs): 6.54
   bits/dim at 300 steps; greedy centre-8 fill 14.64 dB, ssim 0.886. All three are minutes-long
-  probes, far from trained: the ≤ 2-hour CPU runs are still to be made.
+  probes, far from trained (the full CPU runs are the paragraph above).
+Hole bits/dim (2026-12-06, prepare's split; the evaluator's reading: each centre-8 hole
+sub-pixel given every sub-pixel before it in raster order), short probes re-run for it:
+  python -m inpaintjax.main --config=configs/pixelrnn.py:flat_lstm --workdir=runs/flat_600 \
+    --config.data.name=npz:data/cifar10_train.npz --config.data.holdout=0.04 \
+    --config.num_steps=600 --config.eval_every=600
+  python -m inpaintjax.evaluate --workdir=runs/flat_600 --data=npz:data/cifar10_train.npz@48000: \
+    --hole=center-8 --limit=500
+  and the same with :row_lstm / :diagonal_bilstm, --workdir=runs/row_300 / runs/diag_300,
+  --config.num_steps=300 --config.eval_every=300 (4-9 min each beside another job). On the
+  first 500 validation images, whole-image / hole bits/dim, greedy hole PSNR:
+    flat_lstm, 600 steps         6.485 / 6.620, 14.26 dB
+    row_lstm, 300 steps          6.568 / 6.581, 14.42 dB
+    diagonal_bilstm, 300 steps   6.494 / 6.507, 13.91 dB
+  The centre of an image is harder to predict than its average pixel from above and left alone
+  (hole ≥ whole at every model). The public anchor, LMConv's 2.762 bits/dim for the hidden top
+  half of CIFAR-10, is a full-size GPU model with context on every side; these are
+  minutes-long CPU probes.
 """
 
 import importlib.util
