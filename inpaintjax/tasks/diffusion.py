@@ -100,29 +100,33 @@ def make_task(config, guess=None) -> Task:
     """A classical fill of the hole from the known pixels alone (None without first_fill)."""
     return FILLS[first_fill](x_known, mask) if conditional and first_fill else None
 
-  def context_guess(x, mask):
-    """The context run's fill of the hole on [-1, 1], windowed; None without one. `x` and
-    `mask` are whole images: that run inpaints the image it was trained on."""
-    if guess is None:
+  def first_guess(x, mask):
+    """The net's first guess of the hole on [-1, 1], windowed (None when it reads none), from
+    whole images `x` on [-1, 1]: the context run's fill (that run inpaints the whole image it
+    was trained on) or first_fill's on the window. Deterministic: computed once per batch and
+    shared by every sample and reverse step."""
+    if not hinted:
       return None
+    if guess is None:
+      return hint(window(x), window(mask))
     known01 = jnp.where(mask > 0, 0.0, (x + 1.0) / 2.0)  # The hole's truth never reaches it.
     g = jax.lax.stop_gradient(guess(known01, mask)).astype(jnp.float32) * 2.0 - 1.0
     return window(jnp.where(mask > 0, g, x))
 
-  def net_input(x_t, x_known, mask, first_guess=None):
+  def net_input(x_t, x_known, mask, guessed=None):
     if not conditional:
       return x_t
     inp = conditional_input(x_t, x_known, mask)
     if hinted:
-      first_guess = hint(x_known, mask) if first_guess is None else first_guess
-      inp = jnp.concatenate([inp, first_guess], axis=-1)
+      guessed = hint(x_known, mask) if guessed is None else guessed
+      inp = jnp.concatenate([inp, guessed], axis=-1)
     return inp
 
-  def loss_terms(params, x, mask, t, noise, train, rng=None, first_guess=None):
+  def loss_terms(params, x, mask, t, noise, train, rng=None, guessed=None):
     """Per-example MSE of the prediction: over the hole (conditional) or every pixel."""
     a = jnp.asarray(abar)[t]
     x_t = diffusion.q_sample(x, a, noise)
-    out = model.apply({'params': params}, net_input(x_t, x, mask, first_guess),
+    out = model.apply({'params': params}, net_input(x_t, x, mask, guessed),
                       t.astype(jnp.float32),
                       train=train, rngs={'dropout': rng} if train else {})
     err = (out - diffusion.target(cfg.prediction, x, noise, a)) ** 2
@@ -150,12 +154,12 @@ def make_task(config, guess=None) -> Task:
     k_aug, k_mask, k_draw, k_drop = jax.random.split(rng, 4)
     x = augmented(k_aug, batch['image'], config.augment, signed=True)
     mask = masks.make_masks(hole, k_mask, *x.shape[:3])
-    first_guess = context_guess(x, mask)
+    guessed = first_guess(x, mask)
     x, mask = window(x), window(mask)
     t, noise = draws(jax.random.split(k_draw, x.shape[0]), x.shape)
 
     def loss_fn(params):
-      return jnp.mean(loss_terms(params, x, mask, t, noise, True, k_drop, first_guess))
+      return jnp.mean(loss_terms(params, x, mask, t, noise, True, k_drop, guessed))
 
     loss, grads = jax.value_and_grad(loss_fn)(state.params)
     return state.apply_gradients(grads=grads), {'loss': loss}
@@ -164,14 +168,14 @@ def make_task(config, guess=None) -> Task:
     """Per-example readings: the denoising loss at a timestep and noise drawn from the
     image's own key, and the samples' (`sample_readings`)."""
     x = batch['image'].astype(jnp.float32) / 127.5 - 1.0
-    first_guess = context_guess(x, batch['mask'])
+    guessed = first_guess(x, batch['mask'])
     x = window(x)
     t, noise = draws(batch['key'], x.shape)
     out = {'loss': loss_terms(state.params, x, window(batch['mask']), t, noise, False,
-                              first_guess=first_guess)}
-    return {**out, **sample_readings(state, batch)}
+                              guessed=guessed)}
+    return {**out, **sample_readings(state, batch, guessed)}
 
-  def sample_readings(state, batch):
+  def sample_readings(state, batch, guessed):
     """K = diffusion.eval_samples samples per image, keyed by the image's own key: one
     sample's hole PSNR and sharpness (`sample_hole_psnr`, `sample_sharpness`), the K-sample
     mean's hole PSNR (`sample_mean_hole_psnr`) and the spread between the samples
@@ -182,7 +186,7 @@ def make_task(config, guess=None) -> Task:
     k = eval_samples
     drawn = jax.lax.map(lambda i: fill_keyed(state, images, mask,
                                              jax.vmap(jax.random.fold_in, (0, None))(
-                                                 batch['key'], i)),
+                                                 batch['key'], i), guessed),
                         jnp.arange(k))
     hole = jnp.broadcast_to(mask, images.shape)
     spread = jnp.sum(jnp.std(drawn, axis=0) * hole, axis=(1, 2, 3)) / jnp.maximum(
@@ -193,28 +197,31 @@ def make_task(config, guess=None) -> Task:
                                                           mask)['hole_psnr'],
             'sample_spread': spread}
 
-  def sample_window(params, x_known, mask, keys, first_guess=None):
-    if first_guess is None:
-      first_guess = hint(x_known, mask)  # Once per chain, not at every reverse step.
+  def sample_window(params, x_known, mask, keys, guessed=None):
+    if guessed is None:
+      guessed = hint(x_known, mask)  # Once per chain, not at every reverse step.
 
     def predict(x_t, t):
-      return model.apply({'params': params}, net_input(x_t, x_known, mask, first_guess), t,
+      return model.apply({'params': params}, net_input(x_t, x_known, mask, guessed), t,
                          train=False)
     return diffusion.sample(predict, x_known, mask, keys, abar, grid, path, cfg.prediction, eta,
                             repaint=not conditional)
 
-  def fill_keyed(state, images, mask, keys):
-    """One sample per image in [0, 1] from per-image keys (N, 2), the known pixels exact."""
+  def fill_keyed(state, images, mask, keys, guessed):
+    """One sample per image in [0, 1] from per-image keys (N, 2), the known pixels exact;
+    `guessed`: first_guess of these images."""
     x = images.astype(jnp.float32) * 2.0 - 1.0
-    out = sample_window(state.params, window(x), window(mask), keys, context_guess(x, mask))
+    out = sample_window(state.params, window(x), window(mask), keys, guessed)
     out = jnp.clip(((paste_centre(x, out) if context else out) + 1.0) / 2.0, 0.0, 1.0)
     return jnp.where(mask > 0, out, images)  # Known pixels exact, not through the [-1, 1] scale.
 
   def fill(state, images, mask, key, num_samples=1):
     """(num_samples, N, H, W, C) samples in [0, 1], the known pixels untouched."""
     keys = jax.random.split(key, images.shape[0])
+    guessed = first_guess(images.astype(jnp.float32) * 2.0 - 1.0, mask)
     return jax.lax.map(lambda i: fill_keyed(state, images, mask,
-                                            jax.vmap(jax.random.fold_in, (0, None))(keys, i)),
+                                            jax.vmap(jax.random.fold_in, (0, None))(keys, i),
+                                            guessed),
                        jnp.arange(num_samples))
 
   def inpaint(state, images, mask, rng):
