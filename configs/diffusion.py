@@ -26,7 +26,9 @@ Speed (2026-12-06, this 2-core CPU, nothing else running; `python benchmarks/fam
 --only=diffusion:conditional,diffusion:repaint`: random weights, centre-8, the 16×16 window,
 a batch of 64, 50 DDIM steps): conditional 5.74 s a batch (11.2 images/s; the goal was 10 s),
 repaint 16.2 s (3.9 images/s: 110 model calls); training 161 / 136 images/s. Measured before
-`first_fill` (the biharmonic hint, computed once per chain). An earlier reading beside two
+`first_fill` (the biharmonic hint, computed once per chain). Re-measured 2026-12-07 with it
+(once per batch), after a training run on the same machine: conditional 6.14 s a batch (10.4
+images/s), repaint 19.3 s (3.3 images/s); training 133 / 139 images/s. An earlier reading beside two
 training jobs: 15.6 s at base 32, 33.3 s at base 64 — hence 32.
 
 Results: the CPU run below (2026-12-06, prepare's split), 10,000 steps in 102 min (beside other
@@ -55,7 +57,22 @@ images 19.05 dB):
       --config.num_steps=2000 --config.eval_every=1000
   in-training eval (first 500 validation images, one sample / the 2-sample mean): 1k steps
   16.45 / 17.58 dB, sharpness 1.22; 2k steps 16.84 / 18.05 dB, sharpness 1.16 (21 min) — the
-  biharmonic-hint run at 2k: 16.40 / 17.45, sharpness 1.11. The full schedule is still to run.
+  biharmonic-hint run at 2k: 16.40 / 17.45, sharpness 1.11. The full schedule (2026-12-07,
+  alone on the CPU, 97 min):
+    python -m inpaintjax.main --config=configs/diffusion.py:unet_hint \
+      --workdir=runs/diffusion_hint_full --config.data.name=npz:data/cifar10_train.npz \
+      --config.data.holdout=0.04
+  2k / 4k / 6k / 8k / 10k steps: 17.11 / 17.09 / 17.42 / 17.55 / 17.49 dB one sample, 18.19 /
+  18.18 / 18.35 / 18.51 / 18.46 the 2-sample mean, sharpness 1.08 / 1.10 / 1.04 / 1.02 / 1.03.
+    python -m inpaintjax.evaluate --runs runs/diffusion_hint_full runs/ce_l2 runs/ce_wgan \
+      --baselines biharmonic --data=npz:data/cifar10_train.npz@48000: --hole=center-8 \
+      --limit=500 --samples=8 --out=runs/diffusion_vs_ce
+  on the first 500 validation images: the 8-sample mean 19.59 dB against biharmonic's 18.79
+  (+0.80 dB; the biharmonic hint's +0.39), one sample 17.49 dB, sharpness 1.03, spread 0.087;
+  the L2 context encoder 20.43 (sharpness 0.61), its WGAN fine-tune 19.98 (0.70); 67 s for the
+  diffusion row (docs/results/diffusion/unet_hint/: the grid beside both encoders). B + V/K
+  from K = 1 and 8: B ≈ 0.0100 (20.0 dB with infinitely many samples): the +1 dB goal is still
+  not reached at this CPU schedule.
 """
 
 from inpaintjax import config_base
