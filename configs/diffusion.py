@@ -27,9 +27,9 @@ Speed (2026-12-06, this 2-core CPU, nothing else running; `python benchmarks/fam
 a batch of 64, 50 DDIM steps): conditional 5.74 s a batch (11.2 images/s; the goal was 10 s),
 repaint 16.2 s (3.9 images/s: 110 model calls); training 161 / 136 images/s. Measured before
 `first_fill` (the biharmonic hint, computed once per chain). Re-measured 2026-12-07 with it
-(once per batch), after a training run on the same machine: conditional 6.14 s a batch (10.4
-images/s), repaint 19.3 s (3.3 images/s); training 133 / 139 images/s. An earlier reading beside two
-training jobs: 15.6 s at base 32, 33.3 s at base 64 — hence 32.
+(once per batch), alone, after a training run on the same machine: conditional 6.14 s a batch
+(10.4 images/s), repaint 19.3 s (3.3 images/s); training 133 / 139 images/s. An earlier
+reading beside two training jobs: 15.6 s at base 32, 33.3 s at base 64 — hence 32.
 
 Results: the CPU run below (2026-12-06, prepare's split), 10,000 steps in 102 min (beside other
 training jobs and the test suite part of the time); in-training eval on the first 500 validation
