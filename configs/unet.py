@@ -179,9 +179,6 @@ re-measured on prepare's split (RE-MEASURED, next paragraph).
 
 from inpaintjax import config_base
 
-# The mixed-hole model's training holes (masks.parse_hole: a comma list draws one kind per image).
-MIXED_HOLES = 'center-8,center-16,thin,medium,thick,box'
-
 VARIANTS = ('', 'faithful', 'best', 'mixed', 'mixed_biharmonic', 'shipped', 'shipped_mnist', 'mnist',
             'smoke')
 
@@ -236,7 +233,7 @@ def get_config(arg=None):
     c.eval_every = 500
     c.checkpoint_every = 250
     if arg in ('mixed', 'mixed_biharmonic'):
-      c.hole = MIXED_HOLES
+      c.hole = config_base.MIXED_HOLES
       c.model.context = 0
       c.flip_average = False
       c.num_steps = 3000

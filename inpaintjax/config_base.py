@@ -14,6 +14,11 @@ import os
 import ml_collections
 
 
+# The mixed-hole models' training holes (configs/unet.py:mixed, context_encoder.py:l2_mixed;
+# masks.parse_hole: a comma list draws one kind per image).
+MIXED_HOLES = 'center-8,center-16,thin,medium,thick,box'
+
+
 def with_defaults(saved: dict) -> dict:
   """A saved run's config with every base_config field it lacks (fields added since it ran)."""
   def merge(into: dict, defaults: dict) -> dict:

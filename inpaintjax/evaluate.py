@@ -8,6 +8,8 @@
                                 weights, or the trained weights; default: the average if kept)
   python -m inpaintjax.evaluate --workdir=DIFFUSION_RUN --samples=8   (its K-sample mean's PSNR
                                 and the spread over 8 samples per image)
+  python -m inpaintjax.evaluate --workdir=DIFFUSION_RUN --sampler=ddpm --sample_steps=100
+                                (the same weights read with another sampler or chain length)
   python -m inpaintjax.evaluate --workdir=CORRECTOR_RUN --classifier=CLASSIFIER_RUN
   python -m inpaintjax.evaluate --runs RUN1 RUN2 --baselines all --data=npz:PATH  (one table:
                                 inpaintjax.leaderboard)
@@ -35,13 +37,16 @@ from inpaintjax.visualize import save_grid
 
 def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', classifier: str = '',
-        flip_average: str = '', weights: str = '', samples: int = 0) -> dict[str, float]:
+        flip_average: str = '', weights: str = '', samples: int = 0, sampler: str = '',
+        sample_steps: int = 0) -> dict[str, float]:
   """The command's work; returns the mean metrics and writes the report files.
 
   `flip_average` 'on' or 'off' overrides the run's own inference setting ('' keeps it);
   `weights` 'ema' or 'raw' picks the moving average or the trained weights ('' = the average
-  when the run keeps one); `samples` > 0 the K of a diffusion run's K-sample readings.
+  when the run keeps one); `samples` > 0 the K of a diffusion run's K-sample readings,
+  `sampler` ('ddim' / 'ddpm') and `sample_steps` > 0 its sampler and reverse steps.
   """
+  sampling = runs.sampling_overrides(samples, sampler, sample_steps)
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
   if classifier:
@@ -49,7 +54,7 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
                                   weights)
   if workdir:
     config, task, state = runs.read_run(workdir, runs.flip_setting(flip_average), weights,
-                                        samples)
+                                        sampling)
     if task.predicts == 'logits':  # A classifier: scored by the classifier test alone.
       return classifier_test.report(workdir, '', data, limit, seed, batch_size, out, weights)
     if task.inpaint is None:
@@ -70,14 +75,16 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
       method += f' (flip_average {flip_average})'
     if weights:
       method += f' ({weights} weights)'
-    if samples:
-      suffix += f'_samples-{samples}'
+    suffix += ''.join(f'_{flag}-{value}' for flag, value in sampling.items())
+    method += ''.join(f' ({flag} {value})' for flag, value in sampling.items()
+                      if flag != 'samples')
     # An exported model's reports go beside the classical ones (its file is not a folder).
     out = out or (os.path.join('runs', 'eval', os.path.splitext(method)[0].replace(':', '_'))
                   if runs.is_export(workdir) else os.path.join(workdir, runs.EVAL_DIR))
   else:
-    if flip_average or weights or samples:
-      flag = '--flip_average' if flip_average else '--weights' if weights else '--samples'
+    if flip_average or weights or sampling:
+      flag = ('--flip_average' if flip_average else '--weights' if weights
+              else f'--{next(iter(sampling))}')
       raise ValueError(f'{flag} applies to a trained run (--workdir), not a baseline.')
     if not data:
       raise ValueError('--baseline needs --data (e.g. npz:PATH, cifar10, embedded).')
@@ -130,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument('--samples', type=int, default=0,
                  help="A diffusion run's K for its K-sample readings (sample_mean_hole_psnr, "
                       "sample_spread); default: the run's diffusion.eval_samples.")
+  p.add_argument('--sampler', default='', choices=('', 'ddim', 'ddpm'),
+                 help="A diffusion run's sampler: 'ddim' (deterministic) or 'ddpm' (ancestral); "
+                      "default: the run's diffusion.sampler.")
+  p.add_argument('--sample_steps', type=int, default=0,
+                 help="A diffusion run's reverse steps; default: the run's "
+                      "diffusion.sample_steps.")
   p.add_argument('--runs', nargs='+', default=[], help='Runs for one leaderboard.')
   p.add_argument('--baselines', default='',
                  help="Classical methods for the leaderboard: 'all' or a comma list.")
@@ -148,7 +161,8 @@ def main(argv=None) -> int:
                          '--baseline and --classifier.')
       leaderboard.run(run_list, baselines_spec, args['data'], args['hole'], args['limit'],
                       args['seed'], args['batch_size'], args['out'], args['flip_average'],
-                      args['weights'], args['samples'])
+                      args['weights'], args['samples'], args['sampler'],
+                      args['sample_steps'])
     else:
       run(**args)
   except (ValueError, FileNotFoundError, ConfigError, RunError) as e:

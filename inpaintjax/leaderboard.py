@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 from inpaintjax import baselines, parallel, scoring
-from inpaintjax.runs import flip_setting, read_config, read_run
+from inpaintjax.runs import flip_setting, read_config, read_run, sampling_overrides
 from inpaintjax.data import masks, sources
 from inpaintjax.visualize import save_grid
 
@@ -46,23 +46,25 @@ def _unique_names(runs: list[str]) -> list[str]:
 
 
 def load(runs: list[str], baselines_spec='', data: str = '', limit: int = 0,
-         flip_average: str = '', weights: str = '', samples: int = 0):
+         flip_average: str = '', weights: str = '', sampling: dict | None = None):
   """(the runs as (name, workdir, config, task, state), the baseline names, the images).
 
   The images are `--data`'s (default: the first run's own evaluation split), checked against
-  every run's training size. `samples` > 0 sets the K of every diffusion run's K-sample
-  readings (the other runs have none).
+  every run's training size. `sampling` (runs.sampling_overrides: the K-sample readings' K,
+  the sampler, its reverse steps) applies to every diffusion run (the other runs have none).
   """
   methods = baseline_names(baselines_spec) if baselines_spec else []
   if not runs and not methods:
     raise ValueError('Nothing to score: give --runs and/or --baselines.')
-  sampled = [w for w in runs if 'diffusion' in read_config(w)] if samples else []
-  if samples and not sampled:
-    raise ValueError('--samples applies to diffusion runs; none of --runs is one.')
+  sampled = [w for w in runs if 'diffusion' in read_config(w)] if sampling else []
+  if sampling and not sampled:
+    flags = ' / '.join(f'--{flag}' for flag in sampling)
+    raise ValueError(f'{flags} {"applies" if len(sampling) == 1 else "apply"} to diffusion '
+                     'runs; none of --runs is one.')
   loaded = []
   for name, workdir in zip(_unique_names(runs), runs):
     config, task, state = read_run(workdir, flip_setting(flip_average), weights,
-                                   samples if workdir in sampled else 0)
+                                   sampling if workdir in sampled else None)
     if task.inpaint is None:
       raise ValueError(f'{workdir}: its task ({config.task}) does not inpaint.')
     loaded.append((name, workdir, config, task, state))
@@ -124,20 +126,25 @@ def score_all(loaded, methods, ds, hole: str, seed: int, batch_size: int):
 
 def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = '',
-        weights: str = '', samples: int = 0) -> dict[str, dict[str, float]]:
+        weights: str = '', samples: int = 0, sampler: str = '',
+        sample_steps: int = 0) -> dict[str, dict[str, float]]:
   """Scores every run and baseline; writes and prints the table; returns {method: metrics}.
 
   `flip_average` 'on' / 'off' overrides every run's own inference setting ('' keeps each);
   `weights` 'ema' / 'raw' picks every run's averaged or trained weights ('' = the average
-  where a run keeps one); `samples` the K of diffusion runs' K-sample readings.
+  where a run keeps one); `samples`, `sampler` ('ddim' / 'ddpm') and `sample_steps` the K of
+  diffusion runs' K-sample readings, their sampler and its reverse steps (0 / '' keep each's).
   """
-  loaded, methods, ds = load(runs, baselines_spec, data, limit, flip_average, weights, samples)
+  sampling = sampling_overrides(samples, sampler, sample_steps)
+  loaded, methods, ds = load(runs, baselines_spec, data, limit, flip_average, weights, sampling)
   hole = hole or (str(loaded[0][3].hole) if loaded and loaded[0][3].hole else 'center-8')
   rows, columns = score_all(loaded, methods, ds, hole, seed, batch_size)
   header = (f'{ds.name}, {len(ds)} images, hole {masks.parse_hole(hole)} (seed {seed}); '
             'best hole_psnr first' + (f'; flip_average {flip_average} for every run'
                                       if flip_average else '')
-            + (f'; {weights} weights for every run' if weights else ''))
+            + (f'; {weights} weights for every run' if weights else '')
+            + ''.join(f'; --{flag}={value} for every diffusion run'
+                      for flag, value in sampling.items()))
   table = scoring.markdown_table(rows)
   print(header + '\n\n' + table)
   out = out or os.path.join('runs', 'leaderboard')

@@ -217,39 +217,57 @@ def flip_setting(flip_average: str) -> bool | None:
   return settings[flip_average]
 
 
+# The diffusion fields that the commands' sampling flags set (evaluate, leaderboard).
+SAMPLING_FLAGS = {'samples': 'eval_samples', 'sampler': 'sampler',
+                  'sample_steps': 'sample_steps'}
+
+
+def sampling_overrides(samples: int = 0, sampler: str = '', sample_steps: int = 0) -> dict:
+  """{flag: value} of the sampling flags given (--samples, --sampler, --sample_steps; 0 and ''
+  keep the run's own setting and are left out)."""
+  given = {'samples': samples, 'sampler': sampler, 'sample_steps': sample_steps}
+  return {flag: value for flag, value in given.items() if value}
+
+
 def apply_inference_overrides(config, workdir: str, flip_average: bool | None,
-                              samples: int) -> None:
-  """--flip_average (True / False; None keeps the run's) and --samples (a diffusion run's K of
-  its K-sample readings; 0 keeps the run's) on a run's config."""
+                              sampling: dict | None = None) -> None:
+  """--flip_average (True / False; None keeps the run's) and the sampling flags
+  (`sampling_overrides`: a diffusion run's K of its K-sample readings, its sampler and its
+  number of reverse steps) on a run's config. The trained weights
+  do not depend on any of them: they change how the run is read, not what it learned."""
   if flip_average is not None:
     config.flip_average = flip_average
-  if samples:
-    if 'diffusion' not in config:
-      raise ValueError(f'--samples applies to diffusion runs; {workdir} is a {config.task!r} '
-                       'run.')
-    if samples < 2:
-      raise ValueError(f'--samples must be at least 2 (the spread needs two), got {samples}.')
-    config.diffusion.eval_samples = samples
+  if not sampling:
+    return
+  flags = ' / '.join(f'--{flag}' for flag in sampling)
+  if 'diffusion' not in config:
+    raise ValueError(f'{flags} {"applies" if len(sampling) == 1 else "apply"} to diffusion '
+                     f'runs; {workdir} is a {config.task!r} run.')
+  if sampling.get('samples', 2) < 2:
+    raise ValueError(f'--samples must be at least 2 (the spread needs two), got '
+                     f'{sampling["samples"]}.')
+  for flag, value in sampling.items():
+    config.diffusion[SAMPLING_FLAGS[flag]] = value
 
 
 def read_run(workdir: str, flip_average: bool | None = None, weights: str = '',
-             samples: int = 0):
+             sampling: dict | None = None):
   """(config, task, state) of a finished or interrupted run, from its newest good checkpoint.
 
   The task and state are the inference view: the task without its averaging wrapper, the
   state with the weights `weights` names: 'ema' (the moving average), 'raw' (the trained
   weights) or '' (the average when the run keeps one). `flip_average` (True/False) overrides
-  the run's inference setting (None keeps it); `samples` > 0 sets a diffusion run's
-  `eval_samples` (the K of its K-sample readings). `workdir` may be an exported model's file
-  (export.py). A damaged newest checkpoint is skipped (and
-  left where it is: reading a run never changes it).
+  the run's inference setting (None keeps it); `sampling` (`sampling_overrides`: the K of
+  a diffusion run's K-sample readings, its sampler, its reverse steps) overrides those.
+  `workdir` may be an exported model's file (export.py). A damaged newest checkpoint is
+  skipped (and left where it is: reading a run never changes it).
   """
   if weights not in ('',) + ema.WEIGHTS:
     raise ValueError(f"--weights must be 'ema', 'raw' or empty, got {weights!r}.")
   if is_export(workdir):
-    return read_export(resolve_export(workdir), flip_average, weights, samples)
+    return read_export(resolve_export(workdir), flip_average, weights, sampling)
   config = read_config(workdir)
-  apply_inference_overrides(config, workdir, flip_average, samples)
+  apply_inference_overrides(config, workdir, flip_average, sampling)
   image_shape = read_data_info(workdir)['image_shape']
   mesh = parallel.make_mesh()
   task, plain_task = make_tasks(config)
@@ -378,7 +396,8 @@ def _merge(template, stored, where: str = 'state'):
   return jnp.asarray(arr, template.dtype)
 
 
-def read_export(path: str, flip_average: bool | None = None, weights: str = '', samples: int = 0):
+def read_export(path: str, flip_average: bool | None = None, weights: str = '',
+                sampling: dict | None = None):
   """(config, task, state) of an export: the inference task and its state, replicated."""
   payload = _read_payload(path)
   if weights and weights != payload.get('weights'):
@@ -388,7 +407,7 @@ def read_export(path: str, flip_average: bool | None = None, weights: str = '', 
     config = ml_collections.ConfigDict(config_base.with_defaults(json.loads(payload['config'])))
   except (json.JSONDecodeError, TypeError) as e:
     raise RunError(f'{path}: its config is corrupt ({e}).') from None
-  apply_inference_overrides(config, path, flip_average, samples)
+  apply_inference_overrides(config, path, flip_average, sampling)
   _, task = make_tasks(config)
   if flip_average is not None and not task.flip_averages:
     raise ValueError(f'{path}: flip averaging applies to runs whose task honours '

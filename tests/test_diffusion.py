@@ -139,6 +139,13 @@ def test_trainer_runs_resumes_and_evaluates_the_smoke_model(tmp_path):
   assert any(f.endswith('_samples-4.json') for f in os.listdir(os.path.join(workdir, 'eval')))
   with pytest.raises(ValueError, match='at least 2'):
     evaluate.run(workdir=workdir, samples=1)
+  # --sampler / --sample_steps read the same weights with another chain (set on the config the
+  # task is built from); a chain longer than the schedule is refused by name.
+  config_read, _, _ = runs.read_run(
+      workdir, sampling=runs.sampling_overrides(sampler='ddpm', sample_steps=3))
+  assert (config_read.diffusion.sampler, config_read.diffusion.sample_steps) == ('ddpm', 3)
+  with pytest.raises(ValueError, match='sample_steps must be in 1..50'):
+    evaluate.run(workdir=workdir, sample_steps=51)
   with pytest.raises(ValueError, match='--samples'):
     evaluate.run(baseline='biharmonic', data='embedded', samples=4)
   # The leaderboard shows the sampler's own samples beside its fill.
@@ -155,6 +162,8 @@ def test_samples_flag_names_runs_it_does_not_apply_to(tmp_path):
   train.train_and_evaluate(config, workdir)
   with pytest.raises(ValueError, match='applies to diffusion runs'):
     evaluate.run(workdir=workdir, samples=4)
+  with pytest.raises(ValueError, match='--sampler / --sample_steps apply to diffusion runs'):
+    evaluate.run(workdir=workdir, sampler='ddpm', sample_steps=10)
   with pytest.raises(ValueError, match='none of --runs'):
     leaderboard.run([workdir], samples=4)
 
