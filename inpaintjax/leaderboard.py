@@ -21,7 +21,8 @@ import jax
 import numpy as np
 
 from inpaintjax import baselines, parallel, scoring
-from inpaintjax.runs import flip_setting, read_config, read_run, sampling_overrides
+from inpaintjax.runs import (flip_setting, read_config, read_run, sampling_flags_apply,
+                             sampling_overrides)
 from inpaintjax.data import masks, sources
 from inpaintjax.visualize import save_grid
 
@@ -58,9 +59,7 @@ def load(runs: list[str], baselines_spec='', data: str = '', limit: int = 0,
     raise ValueError('Nothing to score: give --runs and/or --baselines.')
   sampled = [w for w in runs if 'diffusion' in read_config(w)] if sampling else []
   if sampling and not sampled:
-    flags = ' / '.join(f'--{flag}' for flag in sampling)
-    raise ValueError(f'{flags} {"applies" if len(sampling) == 1 else "apply"} to diffusion '
-                     'runs; none of --runs is one.')
+    raise ValueError(f'{sampling_flags_apply(sampling)}; none of --runs is one.')
   loaded = []
   for name, workdir in zip(_unique_names(runs), runs):
     config, task, state = read_run(workdir, flip_setting(flip_average), weights,

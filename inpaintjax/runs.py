@@ -229,6 +229,13 @@ def sampling_overrides(samples: int = 0, sampler: str = '', sample_steps: int = 
   return {flag: value for flag, value in given.items() if value}
 
 
+def sampling_flags_apply(sampling: dict) -> str:
+  """'--samples applies' / '--sampler / --sample_steps apply': the start of the error for
+  sampling flags given where no diffusion run takes them."""
+  flags = ' / '.join(f'--{flag}' for flag in sampling)
+  return f'{flags} {"applies" if len(sampling) == 1 else "apply"} to diffusion runs'
+
+
 def apply_inference_overrides(config, workdir: str, flip_average: bool | None,
                               sampling: dict | None = None) -> None:
   """--flip_average (True / False; None keeps the run's) and the sampling flags
@@ -239,10 +246,8 @@ def apply_inference_overrides(config, workdir: str, flip_average: bool | None,
     config.flip_average = flip_average
   if not sampling:
     return
-  flags = ' / '.join(f'--{flag}' for flag in sampling)
   if 'diffusion' not in config:
-    raise ValueError(f'{flags} {"applies" if len(sampling) == 1 else "apply"} to diffusion '
-                     f'runs; {workdir} is a {config.task!r} run.')
+    raise ValueError(f'{sampling_flags_apply(sampling)}; {workdir} is a {config.task!r} run.')
   if sampling.get('samples', 2) < 2:
     raise ValueError(f'--samples must be at least 2 (the spread needs two), got '
                      f'{sampling["samples"]}.')
