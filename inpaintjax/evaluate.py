@@ -106,7 +106,8 @@ def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', l
   print(scoring.markdown_table({method: means}))
   os.makedirs(out, exist_ok=True)
   data_tag = os.path.basename(ds.name.removeprefix('npz:')).replace('.npz', '').replace(':', '_')
-  tag = f'{masks.parse_hole(hole)}_{data_tag}{suffix}'
+  # A --limit reading gets its own file: a 500-image reading must not overwrite the full one.
+  tag = f'{masks.parse_hole(hole)}_{data_tag}{suffix}' + (f'_first-{len(ds)}' if limit else '')
   with open(os.path.join(out, f'eval_{tag}.json'), 'w') as f:
     json.dump({'method': method, 'data': ds.name, 'hole': hole, 'seed': seed, **means}, f,
               indent=2)

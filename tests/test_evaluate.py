@@ -65,7 +65,9 @@ def test_trained_run_is_scored_from_its_workdir(tmp_path, cifar_like):
                                 flip_average=setting) for setting in ('on', 'off')}
   assert flip['on']['hole_psnr'] != other['hole_psnr']
   np.testing.assert_allclose(flip['off']['hole_psnr'], other['hole_psnr'], rtol=1e-6)
-  assert os.path.exists(os.path.join(workdir, 'eval', 'eval_box_smooth_flip-on.json'))
+  # A --limit reading is named for it: it never overwrites the reading of every image.
+  assert os.path.exists(os.path.join(workdir, 'eval', 'eval_box_smooth_flip-on_first-10.json'))
+  assert os.path.exists(os.path.join(workdir, 'eval', 'eval_box_smooth_first-10.json'))
   # The leaderboard: the same run and every baseline on the same images and holes.
   out = tmp_path / 'board'
   assert evaluate.main(['--runs', workdir, '--baselines=all', f'--data=npz:{cifar_like}',

@@ -186,7 +186,8 @@ def test_evaluate_and_inpaint_take_the_weights_and_list_evaluations(tmp_path):
   raw = evaluate.run(workdir=workdir, limit=8, weights='raw')
   assert average['hole_mse'] != raw['hole_mse']
   files = [e['file'] for e in runs.list_evaluations(workdir)]
-  assert files == ['eval_center-4_embedded_test.json', 'eval_center-4_embedded_test_raw.json']
+  assert files == ['eval_center-4_embedded_test_first-8.json',
+                   'eval_center-4_embedded_test_raw_first-8.json']
   assert runs.list_evaluations(workdir)[1]['method'] == 'run (raw weights)'
   assert evaluate.main(['--workdir', str(tmp_path / 'none'), '--weights=ema']) == 2
   image = np.asarray(jax.random.randint(jax.random.PRNGKey(0), (32, 32, 3), 0, 256), np.uint8)
