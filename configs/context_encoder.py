@@ -23,9 +23,8 @@ Variants (`--config=configs/context_encoder.py:VARIANT`):
   wgan_gp       + a critic with gradient penalty λ = 10, no batch norm, Adam(1e-4, 0, 0.9).
   l2_mixed      l2_residual on every hole kind (config_base.MIXED_HOLES, one kind per image,
                 as configs/unet.py:mixed_biharmonic): the whole image in and out (a free-form
-                hole has no centre patch), the biharmonic first fill, 4,000 steps. Not yet
-                trained to figures: a 20-step probe on prepare's split scored 19.07 dB hole
-                PSNR on 64 validation images of mixed kinds (2026-12-07).
+                hole has no centre patch), the biharmonic first fill, 4,000 steps. Trained
+                2026-12-07 (figures below, "Mixed holes"): it barely moves its first fill.
   smoke, dcgan_smoke, wgan_smoke, wgan_gp_smoke   tiny versions for tests.
 
 Switch the overlap trick with --config.overlap=4 (0 = off); the critic's backbone with
@@ -61,6 +60,19 @@ l2_residual row is re-measured on prepare's split (RE-MEASURED, next paragraph).
        (--weights=ema, decay 0.999) score the same to 0.01 dB (20.61 / 20.55): with the cosine
        schedule ending at 1% of the learning rate the last weights barely move, so ema_decay
        stays 0 (off) in this config.
+  Mixed holes (l2_mixed), 2026-12-07, prepare's split, beside an evaluation on the 2-core CPU
+  (1.0 s a step; 7.8 M parameters, the dense bottleneck on the whole image):
+       python -m inpaintjax.main --config=configs/context_encoder.py:l2_mixed \
+         --workdir=runs/ce_mixed --config.data.name=npz:data/cifar10_train.npz \
+         --config.data.holdout=0.04
+       in-training eval (the 2,000 validation images, mixed holes) at 500 / 1k / 1.5k / 2k
+       steps: 19.75 / 19.76 / 19.76 / 19.76 dB, flat, so it was stopped at 2,284 steps (the
+       checkpoint written on SIGTERM). The benchmark (README, "One benchmark across hole
+       kinds", flip-averaged) against biharmonic, hole PSNR on centre-8 / centre-16 / thin /
+       medium / thick / box: 19.02 / 16.24 / 24.83 / 21.54 / 18.55 / 18.28 dB, −0.03 / +0.25 /
+       −0.01 / +0.04 / +0.27 / +0.12 dB (the U-Net :mixed_biharmonic: +1.05 to +1.27). One
+       dense bottleneck must carry the correction of every hole pixel of the image; the
+       U-Net's skips carry the local detail that free-form holes need.
   Re-run 2026-12-06 on prepare's split for the benchmark across hole kinds (README), with the
   ring and WGAN fine-tunes on top (the commands of 1. and 2. below with --workdir=runs/ce_l2 /
   runs/ce_ring / runs/ce_wgan and the data flags): 16,000 steps in 68 min beside another job,
