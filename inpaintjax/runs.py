@@ -41,7 +41,10 @@ LOOP_FIELDS = frozenset({
 # Fields that change only inference and evaluation: allowed with allow_config_change=true.
 INFERENCE_FIELDS = frozenset({
     'flip_average', 'eval_seed', 'judge', 'data.eval_name', 'data.eval_split',
-    'data.eval_limit', 'data.data_dir', 'data.fallback'})
+    'data.eval_limit', 'data.data_dir', 'data.fallback',
+    # A diffusion run's sampler reads the same trained net.
+    'diffusion.sampler', 'diffusion.sample_steps', 'diffusion.samples',
+    'diffusion.eval_samples'})
 
 
 def frozen_inpainter(run_dir: str):

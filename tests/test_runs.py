@@ -101,6 +101,22 @@ def test_another_configs_run_is_refused_naming_the_fields(trained, tmp_path):
   assert runs.read_config(workdir).eval_seed == 3
 
 
+def test_a_diffusion_runs_sampler_is_an_inference_setting(tmp_path):
+  from configs import diffusion  # pylint: disable=g-import-not-at-top
+  saved = diffusion.get_config('smoke')
+  (tmp_path / 'checkpoints' / '4').mkdir(parents=True)
+  (tmp_path / runs.CONFIG_FILE).write_text(saved.to_json_best_effort())
+  changed = diffusion.get_config('smoke')
+  changed.diffusion.sampler = 'ddpm'
+  with pytest.raises(RunError, match="diffusion.sampler: 'ddim' → 'ddpm'.*allow_config_change"):
+    runs.check_resume(str(tmp_path), changed)
+  changed.allow_config_change = True
+  runs.check_resume(str(tmp_path), changed)
+  changed.diffusion.timesteps = 20  # The forward process is what was trained: never.
+  with pytest.raises(RunError, match='another config'):
+    runs.check_resume(str(tmp_path), changed)
+
+
 def test_changes_name_every_field_and_ignore_the_loop_ones():
   saved = json.loads(smoke().to_json_best_effort())
   changed = smoke(**{'num_steps': 99, 'optim.learning_rate': 0.5, 'flip_average': True})
