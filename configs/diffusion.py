@@ -103,6 +103,8 @@ images 19.05 dB):
   samples, 500 images: 19.83 against 19.81. Training longer at this size buys nothing: the
   samples' mean sits near the hint's own fill (shipped:cifar10, 20.38 dB on the 2,000), and
   B + V/K from K = 1 and 8 on the 2,000 gives B ≈ 0.0093 (20.3 dB with infinitely many samples).
+  The B + V/K reading checked: on the 500 images K = 1 and 8 predict 20.00 dB for K = 16, and
+  `--samples=16 --sampler=ddpm` (the 10k EMA run, 12 min) read 20.00 dB.
 """
 
 from inpaintjax import config_base
