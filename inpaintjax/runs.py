@@ -38,13 +38,15 @@ LOOP_FIELDS = frozenset({
     'num_steps', 'log_every', 'eval_every', 'checkpoint_every', 'keep_checkpoints', 'prefetch',
     'grid_images', 'eval_batch_size', 'profile_steps', 'cpu_devices', 'distributed',
     'allow_config_change'})
+# The diffusion fields that the commands' sampling flags set (evaluate, leaderboard).
+SAMPLING_FLAGS = {'samples': 'eval_samples', 'sampler': 'sampler',
+                  'sample_steps': 'sample_steps'}
 # Fields that change only inference and evaluation: allowed with allow_config_change=true.
+# A diffusion run's sampler (what the sampling flags set, and inpaint's K) reads the same net.
 INFERENCE_FIELDS = frozenset({
     'flip_average', 'eval_seed', 'judge', 'data.eval_name', 'data.eval_split',
-    'data.eval_limit', 'data.data_dir', 'data.fallback',
-    # A diffusion run's sampler reads the same trained net.
-    'diffusion.sampler', 'diffusion.sample_steps', 'diffusion.samples',
-    'diffusion.eval_samples'})
+    'data.eval_limit', 'data.data_dir', 'data.fallback', 'diffusion.samples',
+    *(f'diffusion.{field}' for field in SAMPLING_FLAGS.values())})
 
 
 def frozen_inpainter(run_dir: str):
@@ -218,11 +220,6 @@ def flip_setting(flip_average: str) -> bool | None:
   if flip_average not in settings:
     raise ValueError(f"--flip_average must be 'on', 'off' or empty, got {flip_average!r}.")
   return settings[flip_average]
-
-
-# The diffusion fields that the commands' sampling flags set (evaluate, leaderboard).
-SAMPLING_FLAGS = {'samples': 'eval_samples', 'sampler': 'sampler',
-                  'sample_steps': 'sample_steps'}
 
 
 def sampling_overrides(samples: int = 0, sampler: str = '', sample_steps: int = 0) -> dict:
