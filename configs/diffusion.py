@@ -126,6 +126,8 @@ def get_config(arg=None):
       timesteps=1000,       # T of the forward process.
       prediction='v',       # The net's output: 'eps' (the noise) or 'v' (the velocity).
       sampler='ddim',       # 'ddim' (deterministic, eta 0) or 'ddpm' (ancestral, eta 1).
+      temperature=1.0,      # ddpm: the scale of the noise each step adds (1 = as derived;
+                            # below 1: smoother samples that spread less).
       sample_steps=50,      # Reverse steps on a grid of the T timesteps.
       samples=1,            # inpaint: one sample, or the mean of this many.
       eval_samples=2,       # The evaluation's K for its K-sample mean and spread (evaluate

@@ -111,12 +111,14 @@ def repaint_path(steps: int, jump_length: int, jump_n_sample: int) -> list[tuple
 
 def sample(predict: Callable, x_known: jnp.ndarray, mask: jnp.ndarray, keys: jnp.ndarray,
            abar: np.ndarray, grid: np.ndarray, path: list[tuple[int, int]], prediction: str,
-           eta: float = 0.0, repaint: bool = False) -> jnp.ndarray:
+           eta: float = 0.0, repaint: bool = False, temperature: float = 1.0) -> jnp.ndarray:
   """Runs the reverse chain along `path`; returns images with every known pixel of `x_known`.
 
   predict(x_t, t) → the net's output for the (N, H, W, C) state at the (N,) timesteps t.
   The hole (mask 1) starts as noise. Each step down estimates x0 (clipped to [-1, 1]) and
-  takes the DDIM step with σ = eta·√((1−ᾱ_to)/(1−ᾱ_from))·√(1−ᾱ_from/ᾱ_to). The known pixels
+  takes the DDIM step with σ = eta·√((1−ᾱ_to)/(1−ᾱ_from))·√(1−ᾱ_from/ᾱ_to), its fresh noise
+  scaled by `temperature` (1: the sampler as derived; below 1 each step adds less noise than
+  the chain expects, so the samples are smoother and closer to each other). The known pixels
   of the state are the clean `x_known` (a conditional net reads them as they are) or, with
   `repaint`, `x_known` noised to the level reached (an unconditional prior sees a consistent
   noisy image). `keys`: (N, 2), one PRNG key per image.
@@ -145,7 +147,7 @@ def sample(predict: Callable, x_known: jnp.ndarray, mask: jnp.ndarray, keys: jnp
     eps = (x - jnp.sqrt(a_from) * x0) / jnp.sqrt(1 - a_from)  # Consistent with the clipped x0.
     sigma = eta * jnp.sqrt((1 - a_to) / (1 - a_from)) * jnp.sqrt(1 - a_from / a_to)
     x_new = (jnp.sqrt(a_to) * x0 + jnp.sqrt(jnp.maximum(1 - a_to - sigma ** 2, 0.0)) * eps
-             + sigma * noise(i, 0))
+             + temperature * sigma * noise(i, 0))
     return jnp.where(hole, x_new, known_at(a_to, noise(i, 1)))
 
   def up(x, i, a_from, a_to, t):

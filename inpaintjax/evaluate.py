@@ -10,6 +10,8 @@
                                 and the spread over 8 samples per image)
   python -m inpaintjax.evaluate --workdir=DIFFUSION_RUN --sampler=ddpm --sample_steps=100
                                 (the same weights read with another sampler or chain length)
+  python -m inpaintjax.evaluate --workdir=DIFFUSION_RUN --sampler=ddpm --temperature=0.8
+                                (ancestral steps that add 0.8 of their noise: smoother samples)
   python -m inpaintjax.evaluate --workdir=CORRECTOR_RUN --classifier=CLASSIFIER_RUN
   python -m inpaintjax.evaluate --runs RUN1 RUN2 --baselines all --data=npz:PATH  (one table:
                                 inpaintjax.leaderboard)
@@ -38,15 +40,16 @@ from inpaintjax.visualize import save_grid
 def run(workdir: str = '', baseline: str = '', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', classifier: str = '',
         flip_average: str = '', weights: str = '', samples: int = 0, sampler: str = '',
-        sample_steps: int = 0) -> dict[str, float]:
+        sample_steps: int = 0, temperature: float | None = None) -> dict[str, float]:
   """The command's work; returns the mean metrics and writes the report files.
 
   `flip_average` 'on' or 'off' overrides the run's own inference setting ('' keeps it);
   `weights` 'ema' or 'raw' picks the moving average or the trained weights ('' = the average
   when the run keeps one); `samples` > 0 the K of a diffusion run's K-sample readings,
-  `sampler` ('ddim' / 'ddpm') and `sample_steps` > 0 its sampler and reverse steps.
+  `sampler` ('ddim' / 'ddpm') and `sample_steps` > 0 its sampler and reverse steps,
+  `temperature` (not None) the scale of the noise its ancestral steps add.
   """
-  sampling = runs.sampling_overrides(samples, sampler, sample_steps)
+  sampling = runs.sampling_overrides(samples, sampler, sample_steps, temperature)
   if bool(workdir) == bool(baseline):
     raise ValueError('Give exactly one of --workdir (a trained run) or --baseline (a method).')
   if classifier:
@@ -144,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
   p.add_argument('--sample_steps', type=int, default=0,
                  help="A diffusion run's reverse steps; default: the run's "
                       "diffusion.sample_steps.")
+  p.add_argument('--temperature', type=float, default=None,
+                 help="A diffusion run's noise temperature: the scale of the noise each "
+                      "ancestral (ddpm) step adds (1 = as derived; DDIM adds none); default: "
+                      "the run's diffusion.temperature.")
   p.add_argument('--runs', nargs='+', default=[], help='Runs for one leaderboard.')
   p.add_argument('--baselines', default='',
                  help="Classical methods for the leaderboard: 'all' or a comma list.")
@@ -163,7 +170,7 @@ def main(argv=None) -> int:
       leaderboard.run(run_list, baselines_spec, args['data'], args['hole'], args['limit'],
                       args['seed'], args['batch_size'], args['out'], args['flip_average'],
                       args['weights'], args['samples'], args['sampler'],
-                      args['sample_steps'])
+                      args['sample_steps'], args['temperature'])
     else:
       run(**args)
   except (ValueError, FileNotFoundError, ConfigError, RunError) as e:

@@ -126,15 +126,16 @@ def score_all(loaded, methods, ds, hole: str, seed: int, batch_size: int):
 def run(runs: list[str], baselines_spec='', data: str = '', hole: str = '', limit: int = 0,
         seed: int = 0, batch_size: int = 250, out: str = '', flip_average: str = '',
         weights: str = '', samples: int = 0, sampler: str = '',
-        sample_steps: int = 0) -> dict[str, dict[str, float]]:
+        sample_steps: int = 0, temperature: float | None = None) -> dict[str, dict[str, float]]:
   """Scores every run and baseline; writes and prints the table; returns {method: metrics}.
 
   `flip_average` 'on' / 'off' overrides every run's own inference setting ('' keeps each);
   `weights` 'ema' / 'raw' picks every run's averaged or trained weights ('' = the average
   where a run keeps one); `samples`, `sampler` ('ddim' / 'ddpm') and `sample_steps` the K of
-  diffusion runs' K-sample readings, their sampler and its reverse steps (0 / '' keep each's).
+  diffusion runs' K-sample readings, their sampler and its reverse steps (0 / '' keep each's);
+  `temperature` (None keeps each's) the scale of their ancestral steps' noise.
   """
-  sampling = sampling_overrides(samples, sampler, sample_steps)
+  sampling = sampling_overrides(samples, sampler, sample_steps, temperature)
   loaded, methods, ds = load(runs, baselines_spec, data, limit, flip_average, weights, sampling)
   hole = hole or (str(loaded[0][3].hole) if loaded and loaded[0][3].hole else 'center-8')
   rows, columns = score_all(loaded, methods, ds, hole, seed, batch_size)

@@ -40,7 +40,7 @@ LOOP_FIELDS = frozenset({
     'allow_config_change'})
 # The diffusion fields that the commands' sampling flags set (evaluate, leaderboard).
 SAMPLING_FLAGS = {'samples': 'eval_samples', 'sampler': 'sampler',
-                  'sample_steps': 'sample_steps'}
+                  'sample_steps': 'sample_steps', 'temperature': 'temperature'}
 # Fields that change only inference and evaluation: allowed with allow_config_change=true.
 # A diffusion run's sampler (what the sampling flags set, and inpaint's K) reads the same net.
 INFERENCE_FIELDS = frozenset({
@@ -222,11 +222,16 @@ def flip_setting(flip_average: str) -> bool | None:
   return settings[flip_average]
 
 
-def sampling_overrides(samples: int = 0, sampler: str = '', sample_steps: int = 0) -> dict:
-  """{flag: value} of the sampling flags given (--samples, --sampler, --sample_steps; 0 and ''
-  keep the run's own setting and are left out)."""
+def sampling_overrides(samples: int = 0, sampler: str = '', sample_steps: int = 0,
+                       temperature: float | None = None) -> dict:
+  """{flag: value} of the sampling flags given (--samples, --sampler, --sample_steps,
+  --temperature; 0, '' and None keep the run's own setting and are left out: a temperature of
+  0 is a setting)."""
   given = {'samples': samples, 'sampler': sampler, 'sample_steps': sample_steps}
-  return {flag: value for flag, value in given.items() if value}
+  out = {flag: value for flag, value in given.items() if value}
+  if temperature is not None:
+    out['temperature'] = float(temperature)
+  return out
 
 
 def sampling_flags_apply(sampling: dict) -> str:
@@ -239,8 +244,8 @@ def sampling_flags_apply(sampling: dict) -> str:
 def apply_inference_overrides(config, workdir: str, flip_average: bool | None,
                               sampling: dict | None = None) -> None:
   """--flip_average (True / False; None keeps the run's) and the sampling flags
-  (`sampling_overrides`: a diffusion run's K of its K-sample readings, its sampler and its
-  number of reverse steps) on a run's config. The trained weights
+  (`sampling_overrides`: a diffusion run's K of its K-sample readings, its sampler, its
+  number of reverse steps and the temperature of its noise) on a run's config. The trained weights
   do not depend on any of them: they change how the run is read, not what it learned."""
   if flip_average is not None:
     config.flip_average = flip_average

@@ -105,6 +105,36 @@ def test_samplers_keep_known_pixels_ignore_the_hole_truth_and_follow_their_keys(
   assert mean.shape == images.shape
 
 
+def test_temperature_scales_the_ancestral_noise_only():
+  """`diffusion.temperature` changes DDPM's samples (1 is the default chain exactly), keeps the
+  known pixels, leaves DDIM (no fresh noise) as it is, and a negative one is refused by name."""
+  def samples(sampler, temperature=None):
+    fields = {'diffusion.sampler': sampler}
+    if temperature is not None:
+      fields['diffusion.temperature'] = temperature
+    config = load('diffusion.py:smoke', **fields)
+    task = tasks.make(config)
+    batch = fixed_batch(config, 3)
+    state = task.init(jax.random.PRNGKey(0), {'image': batch['image']})
+    images = jnp.asarray(batch['image'], jnp.float32) / 255.0
+    out = jax.jit(task.parts['fill'], static_argnums=4)(state, images, batch['mask'],
+                                                        jax.random.PRNGKey(5), 2)
+    known = np.broadcast_to(np.asarray(batch['mask']) == 0, images.shape)
+    for sample in out:
+      np.testing.assert_array_equal(np.asarray(sample)[known], np.asarray(images)[known])
+    return np.asarray(out)
+
+  default = samples('ddpm')
+  np.testing.assert_array_equal(samples('ddpm', 1.0), default)  # The field's default is 1.
+  cold = samples('ddpm', 0.0)
+  assert not np.allclose(cold, default)
+  assert not np.allclose(cold[0], cold[1])  # The start noise still differs per sample.
+  np.testing.assert_array_equal(samples('ddim', 0.3), samples('ddim', 1.0))
+  with pytest.raises(ValueError, match='diffusion.temperature must be ≥ 0'):
+    samples('ddpm', -0.5)
+  assert runs.sampling_overrides(temperature=0.0) == {'temperature': 0.0}  # 0 is a setting.
+
+
 def test_trainer_runs_resumes_and_evaluates_the_smoke_model(tmp_path):
   config = load('diffusion.py:smoke',
                 **{'optim.learning_rate': 1e-3, 'optim.schedule': 'constant'})
@@ -164,6 +194,8 @@ def test_samples_flag_names_runs_it_does_not_apply_to(tmp_path):
     evaluate.run(workdir=workdir, samples=4)
   with pytest.raises(ValueError, match='--sampler / --sample_steps apply to diffusion runs'):
     evaluate.run(workdir=workdir, sampler='ddpm', sample_steps=10)
+  with pytest.raises(ValueError, match='--temperature applies to diffusion runs'):
+    evaluate.run(workdir=workdir, temperature=0.5)
   with pytest.raises(ValueError, match='none of --runs'):
     leaderboard.run([workdir], samples=4)
 

@@ -10,8 +10,8 @@ sampled with RePaint, on the one trainer and evaluator.
                replaced by the truth noised to that step, with RePaint's resampling
                (`jump_length`, `jump_n_sample`).
 Both sample with `inpaintjax.diffusion.sample` (DDIM at `sampler='ddim'`, eta 0; ancestral
-DDPM-like steps at `'ddpm'`, eta 1) over `sample_steps` of the `timesteps`, jitted as one
-`lax.scan`. `inpaint` returns one sample, or the mean of `samples` samples (the mean tends to
+DDPM-like steps at `'ddpm'`, eta 1; `temperature` scales the noise those add) over
+`sample_steps` of the `timesteps`, jitted as one `lax.scan`. `inpaint` returns one sample, or the mean of `samples` samples (the mean tends to
 the regression answer, one sample is sharp); `parts['fill']` draws several per image. The
 evaluation reports both beside the loss (`sample_hole_psnr`, `sample_mean_hole_psnr`,
 `sample_sharpness`, `sample_spread`: eval_step, over `eval_samples` samples), each image's
@@ -92,6 +92,10 @@ def make_task(config, guess=None) -> Task:
   path = (diffusion.plain_path(len(grid)) if conditional else
           diffusion.repaint_path(len(grid), cfg.jump_length, cfg.jump_n_sample))
   eta = SAMPLERS[cfg.sampler]
+  # Runs from before the field sample at the derived temperature.
+  temperature = float(cfg.get('temperature', 1.0))
+  if temperature < 0:
+    raise ConfigError(f'diffusion.temperature must be ≥ 0, got {temperature}.')
   model = models.build(config.model, out_channels=config.data.channels,
                        dtype=models.compute_dtype(config))
   window = (lambda a: centre_crop(a, context)) if context else (lambda a: a)
@@ -205,7 +209,7 @@ def make_task(config, guess=None) -> Task:
       return model.apply({'params': params}, net_input(x_t, x_known, mask, guessed), t,
                          train=False)
     return diffusion.sample(predict, x_known, mask, keys, abar, grid, path, cfg.prediction, eta,
-                            repaint=not conditional)
+                            repaint=not conditional, temperature=temperature)
 
   def fill_keyed(state, images, mask, keys, guessed):
     """One sample per image in [0, 1] from per-image keys (N, 2), the known pixels exact;
