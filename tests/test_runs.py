@@ -112,6 +112,13 @@ def test_a_diffusion_runs_sampler_is_an_inference_setting(tmp_path):
     runs.check_resume(str(tmp_path), changed)
   changed.allow_config_change = True
   runs.check_resume(str(tmp_path), changed)
+  # A run saved before diffusion.temperature existed sampled at 1: today's default is no change.
+  older = json.loads(saved.to_json_best_effort())
+  del older['diffusion']['temperature']
+  assert runs.config_changes(older, diffusion.get_config('smoke')) == {}
+  hotter = diffusion.get_config('smoke')
+  hotter.diffusion.temperature = 0.5
+  assert runs.config_changes(older, hotter) == {'diffusion.temperature': (1.0, 0.5)}
   changed.diffusion.timesteps = 20  # The forward process is what was trained: never.
   with pytest.raises(RunError, match='another config'):
     runs.check_resume(str(tmp_path), changed)

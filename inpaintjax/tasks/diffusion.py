@@ -92,7 +92,7 @@ def make_task(config, guess=None) -> Task:
   path = (diffusion.plain_path(len(grid)) if conditional else
           diffusion.repaint_path(len(grid), cfg.jump_length, cfg.jump_n_sample))
   eta = SAMPLERS[cfg.sampler]
-  # Runs from before the field sample at the derived temperature.
+  # Runs saved before the field sample at the derived temperature (runs.ADDED_FIELDS).
   temperature = float(cfg.get('temperature', 1.0))
   if temperature < 0:
     raise ConfigError(f'diffusion.temperature must be ≥ 0, got {temperature}.')
