@@ -115,6 +115,16 @@ images 19.05 dB):
   T = 0.9: 20.01 / 18.60 / 0.855 / 0.062; T = 0.8: 20.12 / 19.20 / 0.771 / 0.048. A colder
   chain trades the samples' sharpness for a better mean: at 0.8 one sample is below the
   0.85-1.15 band the truth's sharpness defines; 0.9 sits at its edge. The default stays 1.
+  A better hint (2026-12-07): the U-Net `:best` retrained (configs/unet.py, 6,500 steps, 20.60
+  dB flip-averaged on the 2,000 against shipped:cifar10's 20.38), then
+    python -m inpaintjax.main --config=configs/diffusion.py:unet_hint \
+      --workdir=runs/diffusion_unetbest --config.data.name=npz:data/cifar10_train.npz \
+      --config.data.holdout=0.04 --config.ema_decay=0.999 --config.context_run=runs/unet_best \
+      --config.num_steps=8000 --config.eval_every=4000
+  (77 min, beside evaluations and the test suite part of the time). In-training eval (DDPM,
+  2 samples, the first 500 images): 4k steps 17.74 / 18.74 dB one sample / the mean,
+  sharpness 1.02; 8k 17.91 / 18.86, sharpness 0.995. Its 8-sample reading on the 2,000 is
+  not taken yet (the session ended first).
 """
 
 from inpaintjax import config_base
