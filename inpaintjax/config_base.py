@@ -19,8 +19,14 @@ import ml_collections
 MIXED_HOLES = 'center-8,center-16,thin,medium,thick,box'
 
 
+# Family fields added after runs were saved without them: the value those runs were trained
+# and read with (with_defaults fills them in where the family's section exists).
+ADDED_FIELDS = {'diffusion.temperature': 1.0}
+
+
 def with_defaults(saved: dict) -> dict:
-  """A saved run's config with every base_config field it lacks (fields added since it ran)."""
+  """A saved run's config with every base_config field it lacks and the ADDED_FIELDS of its
+  family (fields added since it ran)."""
   def merge(into: dict, defaults: dict) -> dict:
     for key, value in defaults.items():
       if key not in into:
@@ -28,7 +34,12 @@ def with_defaults(saved: dict) -> dict:
       elif isinstance(value, dict) and isinstance(into[key], dict):
         merge(into[key], value)
     return into
-  return merge(copy.deepcopy(saved), base_config().to_dict())
+  out = merge(copy.deepcopy(saved), base_config().to_dict())
+  for dotted, value in ADDED_FIELDS.items():
+    section, field = dotted.split('.')
+    if isinstance(out.get(section), dict):
+      out[section].setdefault(field, value)
+  return out
 
 
 def base_config() -> ml_collections.ConfigDict:

@@ -47,9 +47,6 @@ INFERENCE_FIELDS = frozenset({
     'flip_average', 'eval_seed', 'judge', 'data.eval_name', 'data.eval_split',
     'data.eval_limit', 'data.data_dir', 'data.fallback', 'diffusion.samples',
     *(f'diffusion.{field}' for field in SAMPLING_FLAGS.values())})
-# Family fields added after runs were saved without them: the value those runs were trained
-# and read with, so that resuming one with today's config is not a change.
-ADDED_FIELDS = {'diffusion.temperature': 1.0}
 
 
 def frozen_inpainter(run_dir: str):
@@ -180,7 +177,6 @@ def config_changes(saved: dict, config) -> dict[str, tuple]:
   """{dotted field: (saved value, new value)} for every field that differs."""
   old = _flat(config_base.with_defaults(saved))
   new = _flat(json.loads(config.to_json_best_effort()))
-  old.update({k: v for k, v in ADDED_FIELDS.items() if k not in old and k in new})
   return {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
           if old.get(k) != new.get(k) and k not in LOOP_FIELDS}
 

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from inpaintjax import checkpoint, parallel, runs, train
+from inpaintjax import checkpoint, config_base, parallel, runs, train
 from inpaintjax.errors import ConfigError, RunError
 from inpaintjax.tasks import ema
 from tests.conftest import load
@@ -116,6 +116,7 @@ def test_a_diffusion_runs_sampler_is_an_inference_setting(tmp_path):
   older = json.loads(saved.to_json_best_effort())
   del older['diffusion']['temperature']
   assert runs.config_changes(older, diffusion.get_config('smoke')) == {}
+  assert config_base.with_defaults(older)['diffusion']['temperature'] == 1.0  # Read as 1.
   hotter = diffusion.get_config('smoke')
   hotter.diffusion.temperature = 0.5
   assert runs.config_changes(older, hotter) == {'diffusion.temperature': (1.0, 0.5)}

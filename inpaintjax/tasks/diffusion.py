@@ -11,9 +11,10 @@ sampled with RePaint, on the one trainer and evaluator.
                (`jump_length`, `jump_n_sample`).
 Both sample with `inpaintjax.diffusion.sample` (DDIM at `sampler='ddim'`, eta 0; ancestral
 DDPM-like steps at `'ddpm'`, eta 1; `temperature` scales the noise those add) over
-`sample_steps` of the `timesteps`, jitted as one `lax.scan`. `inpaint` returns one sample, or the mean of `samples` samples (the mean tends to
-the regression answer, one sample is sharp); `parts['fill']` draws several per image. The
-evaluation reports both beside the loss (`sample_hole_psnr`, `sample_mean_hole_psnr`,
+`sample_steps` of the `timesteps`, jitted as one `lax.scan`. `inpaint` returns one sample, or
+the mean of `samples` samples (the mean tends to the regression answer, one sample is sharp);
+`parts['fill']` draws several per image. The evaluation reports both beside the loss
+(`sample_hole_psnr`, `sample_mean_hole_psnr`,
 `sample_sharpness`, `sample_spread`: eval_step, over `eval_samples` samples), each image's
 samples drawn from its own key.
 With `diffusion.first_fill` ('harmonic' / 'biharmonic') the conditional net also sees that
@@ -92,8 +93,8 @@ def make_task(config, guess=None) -> Task:
   path = (diffusion.plain_path(len(grid)) if conditional else
           diffusion.repaint_path(len(grid), cfg.jump_length, cfg.jump_n_sample))
   eta = SAMPLERS[cfg.sampler]
-  # Runs saved before the field sample at the derived temperature (runs.ADDED_FIELDS).
-  temperature = float(cfg.get('temperature', 1.0))
+  # Runs saved before the field read it from config_base.ADDED_FIELDS (runs.read_config).
+  temperature = float(cfg.temperature)
   if temperature < 0:
     raise ConfigError(f'diffusion.temperature must be ≥ 0, got {temperature}.')
   model = models.build(config.model, out_channels=config.data.channels,
