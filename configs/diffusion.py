@@ -31,6 +31,9 @@ repaint 16.2 s (3.9 images/s: 110 model calls); training 161 / 136 images/s. Mea
 (once per batch), alone, after a training run on the same machine: conditional 6.14 s a batch
 (10.4 images/s), repaint 19.3 s (3.3 images/s); training 133 / 139 images/s. An earlier
 reading beside two training jobs: 15.6 s at base 32, 33.3 s at base 64 — hence 32.
+:paper has 34.4M parameters; its first steps were checked on this CPU only (2026-12-07:
+--config.num_steps=2 --config.batch_size=4, then its evaluation on 8 images, 5.5 min): no
+accelerator was lent to that session, so its throughput and bfloat16 figures are not measured.
 
 Results: the CPU run below (2026-12-06, prepare's split), 10,000 steps in 102 min (beside other
 training jobs and the test suite part of the time); in-training eval on the first 500 validation
