@@ -93,7 +93,8 @@ def make_task(config, guess=None) -> Task:
   path = (diffusion.plain_path(len(grid)) if conditional else
           diffusion.repaint_path(len(grid), cfg.jump_length, cfg.jump_n_sample))
   eta = SAMPLERS[cfg.sampler]
-  # Runs saved before the field read it from config_base.ADDED_FIELDS (runs.read_config).
+  # Runs saved before the field get it from config_base.ADDED_FIELDS (with_defaults, wherever
+  # a saved config or an export is read).
   temperature = float(cfg.temperature)
   if temperature < 0:
     raise ConfigError(f'diffusion.temperature must be ≥ 0, got {temperature}.')
