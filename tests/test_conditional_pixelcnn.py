@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from inpaintjax import autoregressive, models, tasks
+from inpaintjax import autoregressive, config_base, models, tasks
 from inpaintjax.data import masks, sources
 from tests.conftest import load
 
@@ -125,3 +125,22 @@ def test_context_run_puts_another_runs_fill_in_the_context(tmp_path):
   assert np.abs(np.asarray(ctx - autoregressive.context_input(x, mask))).max() > 1e-3
   with pytest.raises(ValueError, match='conditional'):
     runs.make_task(load('pixelcnn.py:smoke', context_run=unet_dir))
+
+
+def test_conditional_mixed_trains_on_one_hole_kind_per_image():
+  assert load('pixelcnn.py:conditional_mixed').hole == config_base.MIXED_HOLES
+  config = load('pixelcnn.py:conditional_smoke', hole='center-8,thin,box')
+  task = tasks.make(config)
+  assert task.hole.kind == 'mix' and len(task.hole.parts) == 3
+  images = jnp.asarray(sources.embedded('train', 16, 3, 8).images)
+  state = jax.jit(task.init)(jax.random.PRNGKey(0), {'image': images})
+  state, metrics = jax.jit(task.train_step)(state, {'image': images}, jax.random.PRNGKey(1))
+  assert np.isfinite(float(metrics['hole_bits_per_dim']))
+  # A free-form mask it was trained on: only its sub-pixels are scored, and filled.
+  mask = masks.make_masks('thin', jax.random.PRNGKey(3), 8, 16, 16)
+  out = jax.jit(task.eval_step)(state, {'image': images, 'mask': mask})
+  assert out['hole_bits_per_dim'].shape == (8,) and np.all(np.isfinite(out['hole_bits_per_dim']))
+  filled = np.asarray(task.inpaint(state, images / 255.0, mask, jax.random.PRNGKey(2)))
+  known = np.broadcast_to(np.asarray(mask) == 0, filled.shape)
+  np.testing.assert_allclose(filled[known], np.asarray(images / 255.0)[known], atol=1e-6)
+  assert np.abs(filled[~known] - np.asarray(images / 255.0)[~known]).max() > 0
