@@ -10,6 +10,7 @@ import pytest
 
 from inpaintjax import checkpoint, parallel, runs, tasks, train
 from inpaintjax.data import masks, pipeline, sources
+from inpaintjax.tasks import ema
 from tests.conftest import load
 
 
@@ -139,3 +140,23 @@ def test_init_from_copies_a_runs_trained_weights_but_not_its_optimizer(tmp_path)
                                    parallel.make_mesh())
   with pytest.raises(ValueError, match='no parameter of that run matches'):
     train.warm_start(other_task, other_state, source)
+
+
+def test_init_from_with_a_moving_average_trains_on_its_own_buffers(tmp_path):
+  # The average starts at the copied weights; sharing their buffers, the donated train step
+  # would donate one buffer twice (XLA refuses, then the process dies).
+  source = str(tmp_path / 'source')
+  train.train_and_evaluate(load('unet.py:smoke', num_steps=2), source)
+  config = load('unet.py:smoke', init_from=source, ema_decay=0.5, num_steps=2)
+  task = runs.make_task(config)
+  fresh = runs.create_state(task, config, {'image': fixed_batch(config)['image']},
+                             parallel.make_mesh())
+  warm, _ = train.warm_start(task, fresh, source)
+  pointers = [leaf.addressable_shards[0].data.unsafe_buffer_pointer()  # One device's copy.
+              for leaf in jax.tree_util.tree_leaves(warm)
+              if isinstance(leaf, jax.Array) and leaf.size > 1]
+  assert len(pointers) == len(set(pointers))
+  chex.assert_trees_all_equal(jax.device_get(warm.ema),
+                              jax.device_get(ema.trained_leaves(warm.inner)))
+  train.train_and_evaluate(config, str(tmp_path / 'warm'))
+  assert checkpoint.Checkpointer(str(tmp_path / "warm"), read_only=True).latest_step() == 2

@@ -103,10 +103,12 @@ def with_ema(task: Task, decay: float) -> Task:
     return None if fn is None else (lambda state, *a: fn(weights(state, 'ema'), *a))
 
   def warm_start(state, source):
-    # The copied weights start the average too (a fresh average of a pretrained net).
+    # The copied weights start the average too (a fresh average of a pretrained net), as
+    # copies: the train step donates its state, and one buffer in two leaves would be donated
+    # twice (XLA refuses it, then the process dies).
     from_source = task.warm_start or checkpoint.copy_trained
     inner, copied = from_source(state.inner, source)
-    return EmaState(inner, trained_leaves(inner)), copied
+    return EmaState(inner, [jnp.copy(leaf) for leaf in trained_leaves(inner)]), copied
 
   return dataclasses.replace(
       task, init=init, train_step=train_step, eval_step=on_average(task.eval_step),
