@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaintjax import diffusion, evaluate, leaderboard, parallel, runs, tasks, train
+from inpaintjax import config_base, diffusion, evaluate, leaderboard, parallel, runs, tasks, train
 from inpaintjax.data import masks
+from inpaintjax.errors import ConfigError
 from tests.conftest import load
 from tests.test_train import fixed_batch
 
@@ -225,3 +226,22 @@ def test_context_run_gives_the_conditional_net_another_runs_fill(unet_smoke_run)
   with pytest.raises(ValueError, match='repaint'):
     runs.make_task(load('diffusion.py:smoke', context_run=unet_smoke_run,
                         **{'diffusion.mode': 'repaint'}))
+
+
+def test_the_mixed_variant_runs_on_the_whole_image_and_a_window_refuses_free_form_holes():
+  mixed = load('diffusion.py:mixed')
+  assert mixed.hole == config_base.MIXED_HOLES and mixed.diffusion.context == 0
+  with pytest.raises(ConfigError, match='diffusion.context=0'):
+    tasks.make(load('diffusion.py:smoke', hole='center-8,thin'))
+  config = load('diffusion.py:smoke', hole='center-8,thin', **{'diffusion.context': 0})
+  task = tasks.make(config)
+  batch = fixed_batch(config, 4)
+  state = task.init(jax.random.PRNGKey(0), {'image': batch['image']})
+  state, metrics = jax.jit(task.train_step)(state, {'image': batch['image']},
+                                            jax.random.PRNGKey(1))
+  assert np.isfinite(float(metrics['loss']))
+  images = jnp.asarray(batch['image'], jnp.float32) / 255.0
+  mask = masks.make_masks('thin', jax.random.PRNGKey(2), 4, *images.shape[1:3])
+  out = np.asarray(jax.jit(task.inpaint)(state, images, mask, jax.random.PRNGKey(3)))
+  known = np.broadcast_to(np.asarray(mask) == 0, images.shape)
+  np.testing.assert_array_equal(out[known], np.asarray(images)[known])
