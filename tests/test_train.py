@@ -154,9 +154,9 @@ def test_init_from_with_a_moving_average_trains_on_its_own_buffers(tmp_path):
   warm, _ = train.warm_start(task, fresh, source)
   pointers = [leaf.addressable_shards[0].data.unsafe_buffer_pointer()  # One device's copy.
               for leaf in jax.tree_util.tree_leaves(warm)
-              if isinstance(leaf, jax.Array) and leaf.size > 1]
+              if isinstance(leaf, jax.Array) and leaf.size > 1]  # (Scalars may share a constant.)
   assert len(pointers) == len(set(pointers))
   chex.assert_trees_all_equal(jax.device_get(warm.ema),
                               jax.device_get(ema.trained_leaves(warm.inner)))
   train.train_and_evaluate(config, str(tmp_path / 'warm'))
-  assert checkpoint.Checkpointer(str(tmp_path / "warm"), read_only=True).latest_step() == 2
+  assert checkpoint.Checkpointer(str(tmp_path / 'warm'), read_only=True).latest_step() == 2
